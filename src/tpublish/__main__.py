@@ -1,0 +1,6 @@
+"""``python -m tpublish``."""
+
+from tpublish.cli import main
+
+if __name__ == "__main__":
+    main()
