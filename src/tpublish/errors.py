@@ -31,15 +31,23 @@ EXIT_INTERRUPTED = 130
 
 
 class TPublishError(Exception):
-    """Base of every error shown to a user: a one-line message and an optional hint."""
+    """Base of every error shown to a user: a one-line message, an optional hint and detail lines."""
 
     exit_code = EXIT_UPLOAD
 
-    def __init__(self, message: str, hint: str | None = None, *, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        path: Path | None = None,
+        details: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.path = path
+        self.details = details  # further lines shown under the message (e.g. token claims)
 
     def __str__(self) -> str:
         if self.path is not None:

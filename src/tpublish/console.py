@@ -1,0 +1,218 @@
+"""Everything a user sees: progress, log lines, the summary table, ``--json``, error rendering.
+
+Results go to stdout (the table, or the JSON document); diagnostics, progress and errors go to
+stderr. Every string passes through ``redact`` on its way out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from tpublish.redact import redact
+
+if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+    from rich.progress import Progress, TaskID
+
+    from tpublish.dists import Distribution
+    from tpublish.errors import TPublishError
+    from tpublish.publish import Emit, Event, FileResult, Report
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+class Console:
+    """The two output streams of one command run, and how much to say on them."""
+
+    def __init__(
+        self, *, json_mode: bool = False, progress: bool = True, verbose: bool = False
+    ) -> None:
+        from rich.console import Console as RichConsole  # noqa: PLC0415
+
+        self.json_mode = json_mode
+        self.verbose_mode = verbose
+        self.err: RichConsole = RichConsole(stderr=True, highlight=False, soft_wrap=True)
+        self.out: RichConsole = RichConsole(highlight=False, soft_wrap=True)
+        if not self.out.is_terminal and "COLUMNS" not in os.environ:
+            # Logs have no width limit: never cut a file name or digest short.
+            self.out.width = 200
+        self.show_progress = progress and not json_mode and self.err.is_terminal
+        self._lock = threading.Lock()
+
+    # Diagnostics (stderr) ---------------------------------------------------------------------
+    def _say(self, text: str, style: str | None = None) -> None:
+        from rich.text import Text  # noqa: PLC0415
+
+        with self._lock:
+            self.err.print(Text(redact(text), style=style or ""))
+
+    def info(self, text: str) -> None:
+        if not self.json_mode:
+            self._say(text)
+
+    def verbose(self, text: str) -> None:
+        if self.verbose_mode:
+            self._say(text, "dim")
+
+    def warning(self, text: str) -> None:
+        self._say(f"warning: {text}", "yellow")
+
+    def error(self, exc: TPublishError) -> None:
+        self._say(f"error: {exc}", "bold red")
+        for line in exc.details:
+            self._say(f"  {line}")
+        if exc.hint:
+            self._say(f"hint: {exc.hint}", "cyan")
+
+    # Upload progress --------------------------------------------------------------------------
+    @contextmanager
+    def uploading(self, dists: Sequence[Distribution]) -> Iterator[Emit]:
+        """Yield the event callback for ``Publisher``: a live bar per file on a TTY, else log lines."""
+        if not self.show_progress:
+            yield self._plain_event
+            return
+        from rich.progress import (  # noqa: PLC0415
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.err,
+            refresh_per_second=8,  # redraws are timed, not per chunk
+            transient=False,
+        )
+        tasks = {d.path: progress.add_task(d.filename, total=d.size, start=False) for d in dists}
+        with progress:
+            yield _ProgressEvents(self, progress, tasks).handle
+
+    def _plain_event(self, event: Event) -> None:
+        from tpublish.publish import Finished, Retrying, Started  # noqa: PLC0415
+
+        if isinstance(event, Started):
+            self.verbose(f"uploading {event.dist.filename} ({human_size(event.dist.size)})")
+        elif isinstance(event, Retrying):
+            self.warning(retry_line(event))
+        elif isinstance(event, Finished) and not self.json_mode:
+            self._say(result_line(event.result))
+
+    # Results (stdout) -------------------------------------------------------------------------
+    def summary(self, report: Report) -> None:
+        if self.json_mode:
+            self.emit_json(report_document(report))
+            return
+        from rich.table import Table  # noqa: PLC0415
+
+        table = Table(title=f"Release upload to {report.upload_url}", title_justify="left")
+        for column in ("file", "outcome", "size", "sha256"):
+            table.add_column(column, no_wrap=column != "file")
+        for result in report.results:
+            sha = result.digests.sha256 if result.digests else ""
+            outcome = result.outcome + (f" ({result.note})" if result.note else "")
+            table.add_row(result.dist.filename, redact(outcome), human_size(result.dist.size), sha)
+        with self._lock:
+            self.out.print(table)
+            for url in report.release_urls:
+                self.out.print(f"View at: {url}")
+
+    def emit_json(self, document: dict[str, Any]) -> None:
+        text = redact(json.dumps(document, indent=2, sort_keys=False))
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+class _ProgressEvents:
+    def __init__(self, console: Console, progress: Progress, tasks: dict[Any, TaskID]) -> None:
+        self.console, self.progress, self.tasks = console, progress, tasks
+
+    def handle(self, event: Event) -> None:
+        from tpublish.publish import Finished, Retrying, Sending, Started  # noqa: PLC0415
+
+        if isinstance(event, Sending):
+            self.progress.advance(self.tasks[event.dist.path], event.nbytes)
+        elif isinstance(event, Started):
+            self.progress.start_task(self.tasks[event.dist.path])
+        elif isinstance(event, Retrying):
+            task = self.tasks[event.dist.path]
+            self.progress.reset(task, start=True)
+            self.progress.console.print(redact(f"warning: {retry_line(event)}"), style="yellow")
+        elif isinstance(event, Finished):
+            task = self.tasks[event.result.dist.path]
+            self.progress.update(
+                task, description=f"{event.result.dist.filename} [{event.result.outcome}]"
+            )
+            self.progress.stop_task(task)
+
+
+def retry_line(event: Any) -> str:
+    return (
+        f"{event.dist.filename}: attempt {event.attempt} failed ({event.reason}); "
+        f"retrying in {event.delay:.1f} s"
+    )
+
+
+def result_line(result: FileResult) -> str:
+    text = f"{result.outcome:<9} {result.dist.filename} ({human_size(result.dist.size)})"
+    if result.note:
+        text += f" - {result.note}"
+    return text
+
+
+def error_document(exc: TPublishError) -> dict[str, Any]:
+    return {
+        "type": type(exc).__name__,
+        "message": exc.message,
+        "hint": exc.hint,
+        "file": str(exc.path) if exc.path else None,
+        "exit_code": exc.exit_code,
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    return {
+        "repository_url": report.upload_url,
+        "exit_code": report.exit_code,
+        "interrupted": report.interrupted,
+        "files": [file_document(r) for r in report.results],
+        "release_urls": report.release_urls,
+        "timestamp": int(time.time()),
+    }
+
+
+def file_document(result: FileResult) -> dict[str, Any]:
+    dist = result.dist
+    return {
+        "filename": dist.filename,
+        "path": str(dist.path),
+        "name": dist.name,
+        "version": dist.version,
+        "filetype": dist.filetype,
+        "size": dist.size,
+        "sha256": result.digests.sha256 if result.digests else None,
+        "blake2_256": result.digests.blake2_256 if result.digests else None,
+        "outcome": result.outcome,
+        "note": result.note or None,
+        "attempts": result.attempts,
+        "error": error_document(result.error) if result.error else None,
+    }

@@ -1,0 +1,120 @@
+"""A streamed ``multipart/form-data`` body that hashes the file while sending it.
+
+The legacy upload API wants the file's digests as form fields. Sending them *after* the file part
+(every index parses the whole form before looking at fields) lets one read of the file serve both
+the upload and the digests, and the hex digests have a fixed length, so ``Content-Length`` is
+known before the first byte goes out: no chunked encoding, which many WSGI servers refuse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tpublish.errors import DistributionError
+
+CHUNK_SIZE = 1 << 20
+_DIGEST_FIELDS = ("sha256_digest", "blake2_256_digest")
+_HEX_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Digests:
+    """Hex digests of one file, as the upload form wants them."""
+
+    sha256: str
+    blake2_256: str
+
+
+def _hashers() -> tuple[hashlib._Hash, hashlib._Hash]:
+    return hashlib.sha256(), hashlib.blake2b(digest_size=32)
+
+
+def hash_file(path: Path) -> Digests:
+    """Read ``path`` once and return its digests (for dry runs and skip-existing checks)."""
+    sha256, blake2 = _hashers()
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            sha256.update(chunk)
+            blake2.update(chunk)
+    return Digests(sha256.hexdigest(), blake2.hexdigest())
+
+
+def _field(boundary: str, name: str, value: str) -> bytes:
+    return (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode("utf-8")
+        + b"\r\n"
+    )
+
+
+class StreamingForm:
+    """One upload request body: ``fields``, then the file, then its digests.
+
+    Iterate it exactly once (httpx does); afterwards ``digests`` holds what was sent. ``on_chunk``
+    is called with the number of file bytes just handed to the transport, for progress display.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        fields: Sequence[tuple[str, str]],
+        *,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> None:
+        self.path = path
+        self.boundary = secrets.token_hex(16)
+        self.size = path.stat().st_size
+        self.digests: Digests | None = None
+        self._on_chunk = on_chunk
+        self._head = (
+            b"".join(_field(self.boundary, name, value) for name, value in fields)
+            + (
+                f'--{self.boundary}\r\nContent-Disposition: form-data; name="content"; '
+                f'filename="{_quote(path.name)}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            ).encode()
+        )
+        placeholder = Digests("0" * _HEX_LENGTH, "0" * _HEX_LENGTH)
+        self.content_length = len(self._head) + self.size + len(self._tail(placeholder))
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def _tail(self, digests: Digests) -> bytes:
+        values = (digests.sha256, digests.blake2_256)
+        parts = b"".join(_field(self.boundary, n, v) for n, v in zip(_DIGEST_FIELDS, values))
+        return b"\r\n" + parts + f"--{self.boundary}--\r\n".encode()
+
+    def __iter__(self) -> Iterator[bytes]:
+        sha256, blake2 = _hashers()
+        sent = 0
+        yield self._head
+        with self.path.open("rb") as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                sent += len(chunk)
+                if sent > self.size:
+                    break
+                sha256.update(chunk)
+                blake2.update(chunk)
+                yield chunk
+                if self._on_chunk is not None:
+                    self._on_chunk(len(chunk))
+        if sent != self.size:
+            # The declared Content-Length would be a lie; stop before sending a corrupt file.
+            raise DistributionError(
+                f"the file changed size while it was being uploaded ({self.size} -> {sent} bytes)",
+                path=self.path,
+            )
+        self.digests = Digests(sha256.hexdigest(), blake2.hexdigest())
+        yield self._tail(self.digests)
+
+
+def _quote(filename: str) -> str:
+    """Escape a filename for a Content-Disposition parameter as browsers (and httpx) do."""
+    return (
+        filename.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+    )

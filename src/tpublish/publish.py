@@ -1,0 +1,289 @@
+"""Publish a whole release: upload every file, retry what is worth retrying, report each outcome.
+
+The files were all validated before this module sees them. Order: the first wheel alone (so the
+index creates the project and release once), the other wheels with bounded concurrency, the
+sdists last. The first failure stops new uploads; files not started are reported as such, so a
+re-run (with ``--skip-existing``) finishes the release.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD, TPublishError, UploadError
+from tpublish.index import RetryableError
+from tpublish.multipart import Digests, hash_file
+
+if TYPE_CHECKING:
+    from tpublish.credentials import Credential
+    from tpublish.dists import Distribution
+    from tpublish.index import Index, RemoteFile
+
+UPLOADED, SKIPPED, FAILED, NOT_ATTEMPTED, INTERRUPTED = (
+    "uploaded",
+    "skipped",
+    "failed",
+    "not attempted",
+    "interrupted",
+)
+
+
+class CredentialSource(Protocol):
+    """Gives the credential for the next request (a trusted-publishing source renews it)."""
+
+    def current(self) -> Credential: ...
+
+
+@dataclass(frozen=True)
+class StaticCredential:
+    credential: Credential
+
+    def current(self) -> Credential:
+        return self.credential
+
+
+@dataclass(frozen=True)
+class Options:
+    skip_existing: bool = False
+    retries: int = 4
+    backoff: float = 1.0  # seconds before the first retry; doubles each time, with jitter
+    max_backoff: float = 60.0
+    concurrency: int = 1
+    extra_fields: Callable[[Distribution], Sequence[tuple[str, str]]] = lambda _dist: ()
+
+
+@dataclass
+class FileResult:
+    dist: Distribution
+    outcome: str = NOT_ATTEMPTED
+    digests: Digests | None = None
+    error: TPublishError | None = None
+    note: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class Report:
+    upload_url: str
+    results: list[FileResult]
+    interrupted: bool = False
+    release_urls: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        errors = [r.error for r in self.results if r.error is not None]
+        if errors:
+            return errors[0].exit_code
+        done = all(r.outcome in (UPLOADED, SKIPPED) for r in self.results)
+        return EXIT_OK if done else EXIT_UPLOAD
+
+
+# Events for the console, emitted from worker threads.
+@dataclass(frozen=True)
+class Started:
+    dist: Distribution
+
+
+@dataclass(frozen=True)
+class Sending:
+    dist: Distribution
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class Retrying:
+    dist: Distribution
+    attempt: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: FileResult
+
+
+Event = Started | Sending | Retrying | Finished
+Emit = Callable[[Event], None]
+
+
+class _Cancelled(Exception):
+    """Raised inside an upload's body stream to abandon it after Ctrl-C or another file's failure."""
+
+
+class Publisher:
+    """Uploads one release to one index."""
+
+    def __init__(
+        self, index: Index, credentials: CredentialSource, options: Options, emit: Emit
+    ) -> None:
+        self.index = index
+        self.credentials = credentials
+        self.options = options
+        self.emit = emit
+        self._stop = threading.Event()
+        self._sleep = threading.Event()  # waited on between retries; set to cut a wait short
+
+    def run(self, dists: Sequence[Distribution]) -> Report:
+        results = [FileResult(dist) for dist in dists]
+        report = Report(self.index.upload_url, results)
+        wheels = [r for r in results if r.dist.filetype != "sdist"]
+        sdists = [r for r in results if r.dist.filetype == "sdist"]
+        batches = [wheels[:1], wheels[1:], sdists[:1], sdists[1:]]
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+                for batch in batches:
+                    if self._stop.is_set():
+                        break
+                    self._run_batch(pool, batch)
+        except KeyboardInterrupt:
+            self._cancel()
+            report.interrupted = True
+            for result in results:
+                if result.outcome == NOT_ATTEMPTED and result.attempts:
+                    result.outcome = INTERRUPTED
+        return report
+
+    def _cancel(self) -> None:
+        self._stop.set()
+        self._sleep.set()
+
+    def _run_batch(self, pool: ThreadPoolExecutor, batch: list[FileResult]) -> None:
+        pending: set[Future[None]] = {pool.submit(self._upload_one, result) for result in batch}
+        try:
+            while pending:
+                # A timeout keeps the main thread responsive to Ctrl-C.
+                _done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+        except KeyboardInterrupt:
+            self._cancel()
+            wait(pending)
+            raise
+
+    def _upload_one(self, result: FileResult) -> None:
+        if self._stop.is_set():
+            return
+        self.emit(Started(result.dist))
+        try:
+            self._attempt_until_done(result)
+        except _Cancelled:
+            result.outcome = INTERRUPTED
+        except TPublishError as exc:
+            result.outcome, result.error = FAILED, exc
+            self._stop.set()
+        self.emit(Finished(result))
+
+    def _attempt_until_done(self, result: FileResult) -> None:
+        dist = result.dist
+        if self.options.skip_existing and self._skip_known(result):
+            return
+        response_lost = False
+        while True:
+            result.attempts += 1
+            try:
+                sent = self.index.upload(
+                    dist,
+                    self.credentials.current(),
+                    extra_fields=self.options.extra_fields(dist),
+                    on_chunk=lambda n: self._sent(dist, n),
+                )
+            except RetryableError as exc:
+                if result.attempts > self.options.retries:
+                    raise
+                # The index may have stored the file before the answer was lost.
+                response_lost = True
+                self._wait_before_retry(dist, result.attempts, exc)
+                continue
+            result.digests = sent.digests or hash_file(dist.path)
+            if sent.stored:
+                result.outcome = UPLOADED
+                return
+            self._settle_existing(result, sent.message, response_lost)
+            return
+
+    def _sent(self, dist: Distribution, nbytes: int) -> None:
+        if self._stop.is_set():
+            raise _Cancelled
+        self.emit(Sending(dist, nbytes))
+
+    def _wait_before_retry(self, dist: Distribution, attempt: int, exc: RetryableError) -> None:
+        delay = exc.retry_after
+        if delay is None:
+            ceiling = min(self.options.max_backoff, self.options.backoff * 2 ** (attempt - 1))
+            delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not crypto)
+        self.emit(Retrying(dist, attempt, delay, exc.message))
+        if self._sleep.wait(delay) or self._stop.is_set():
+            raise _Cancelled
+
+    def _skip_known(self, result: FileResult) -> bool:
+        """With --skip-existing on PyPI, ask its JSON API first and spare the upload."""
+        from tpublish.index import pypi_web_base  # noqa: PLC0415
+
+        if pypi_web_base(self.index.upload_url) is None:
+            return False
+        remote = self.index.find(result.dist, None)
+        if remote is None:
+            return False
+        result.digests = hash_file(result.dist.path)
+        self._settle_existing(result, "the file is already on the index", response_lost=False)
+        return True
+
+    def _settle_existing(self, result: FileResult, message: str, response_lost: bool) -> None:
+        """The index has a file of this name: decide by content whether that is ours."""
+        assert result.digests is not None
+        same = self._same_content(result)
+        if same is False:
+            raise UploadError(
+                f"a different file named {result.dist.filename} is already on the index",
+                hint="an index never lets a file name be reused: build a new version",
+                path=result.dist.path,
+            )
+        if response_lost:
+            # Our earlier attempt stored it and its answer was lost.
+            result.outcome = UPLOADED
+            result.note = (
+                "stored by an earlier attempt" if same else "index says it exists (not verified)"
+            )
+            return
+        if self.options.skip_existing:
+            result.outcome = SKIPPED
+            result.note = "already on the index" if same else f"index says it exists: {message}"
+            return
+        raise UploadError(
+            f"already on the index: {message}"
+            if same is None
+            else "the same file is already on the index",
+            hint="use --skip-existing to skip files that are already there",
+            path=result.dist.path,
+        )
+
+    def _same_content(self, result: FileResult) -> bool | None:
+        """True/False when the index shows the file's sha256 (or lets us fetch it), None otherwise."""
+        credential = self.credentials.current()
+        remote: RemoteFile | None = self.index.find(result.dist, credential)
+        if remote is None:
+            return None
+        assert result.digests is not None
+        remote_sha = remote.sha256
+        if remote_sha is None:
+            fetched = self.index.download_digests(remote, credential)
+            remote_sha = fetched.sha256 if fetched else None
+        if remote_sha is None:
+            return None
+        return remote_sha.lower() == result.digests.sha256
+
+
+def delay_description(seconds: float) -> str:
+    """'in 1.5 s' style text for retry log lines."""
+    return f"in {seconds:.1f} s" if seconds < 60 else f"in {seconds / 60:.1f} min"
+
+
+def now() -> float:
+    return time.monotonic()

@@ -1,0 +1,196 @@
+"""``tpublish upload``: settings, files, credential, then the release, in that order.
+
+Nothing is sent before every file has been read and checked and a credential is in hand.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tpublish.auth import Login
+    from tpublish.console import Console
+    from tpublish.dists import Distribution
+    from tpublish.multipart import Digests
+    from tpublish.settings import Repository
+
+
+def resolve_target(console: Console, options: dict[str, Any]) -> Repository:
+    from tpublish.settings import resolve_repository  # noqa: PLC0415
+
+    repository = resolve_repository(
+        repository=options["repository"],
+        repository_url=options["repository_url"],
+        config_file=options["config_file"],
+        cert=options["cert"],
+        client_cert=options["client_cert"],
+        env=os.environ,
+    )
+    console.verbose(f"repository: {repository.url} (from {repository.url_source})")
+    if repository.ca_bundle:
+        console.verbose(f"CA bundle: {repository.ca_bundle} (from {repository.ca_bundle_source})")
+    return repository
+
+
+def load_files(console: Console, paths: list[str]) -> list[Distribution]:
+    from tpublish.dists import load_release  # noqa: PLC0415
+
+    dists = load_release(paths)
+    for dist in dists:
+        console.verbose(f"checked {dist.filename}: {dist.name} {dist.version} ({dist.filetype})")
+        for warning in dist.warnings:
+            console.warning(f"{dist.filename}: {warning}")
+    return dists
+
+
+def is_interactive(options: dict[str, Any]) -> bool:
+    return not options["non_interactive"] and sys.stdin is not None and sys.stdin.isatty()
+
+
+def refuse_clear_text(repository: Repository) -> None:
+    """Credentials never travel over plain http, except to this machine."""
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from tpublish.oidc import is_loopback  # noqa: PLC0415
+
+    parts = urlsplit(repository.url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise InputError(
+            f"refusing to send credentials in clear text to {repository.url}",
+            hint="use the index's https:// URL (plain http is accepted only for 127.0.0.1/localhost)",
+        )
+
+
+def make_http_client(repository: Repository, options: dict[str, Any]) -> httpx.Client:
+    from tpublish.http import TLSConfig, Timeouts, make_client  # noqa: PLC0415
+
+    tls = TLSConfig(ca_bundle=repository.ca_bundle, client_cert=repository.client_cert)
+    timeouts = Timeouts(connect=options["connect_timeout"], transfer=options["timeout"])
+    return make_client(tls=tls, timeouts=timeouts, max_connections=max(2, options["concurrency"]))
+
+
+def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> int:
+    from tpublish.auth import choose_login  # noqa: PLC0415
+    from tpublish.credentials import no_credential_error  # noqa: PLC0415
+
+    repository = resolve_target(console, options)
+    refuse_clear_text(repository)
+    dists = load_files(console, paths)
+    interactive = is_interactive(options)
+    with make_http_client(repository, options) as client:
+        login = choose_login(
+            console, repository, client, options, interactive=interactive and not options["dry_run"]
+        )
+        console.verbose(f"credential: {login.description}")
+        try:
+            if options["dry_run"]:
+                return dry_run(console, repository, dists, login, interactive)
+            if login.source is None:
+                raise no_credential_error(repository)
+            return publish_release(console, repository, client, dists, login, options)
+        finally:
+            if login.trusted is not None:
+                login.trusted.burn()
+
+
+def plan_document(
+    repository: Repository,
+    dists: list[Distribution],
+    digests: dict[Any, Digests],
+    login: Login,
+    would_start: bool,
+) -> dict[str, Any]:
+    """What a real run would do, as the ``--json`` document of a dry run."""
+    return {
+        "dry_run": True,
+        "repository_url": repository.url,
+        "repository_source": repository.url_source,
+        "credential": login.description if login.source is not None else None,
+        "trusted_publishing": login.trusted is not None,
+        "would_start": would_start,
+        "exit_code": EXIT_OK if would_start else EXIT_CREDENTIALS,
+        "files": [
+            {
+                "filename": d.filename,
+                "path": str(d.path),
+                "name": d.name,
+                "version": d.version,
+                "filetype": d.filetype,
+                "size": d.size,
+                "sha256": digests[d.path].sha256,
+                "blake2_256": digests[d.path].blake2_256,
+                "warnings": list(d.warnings),
+                "outcome": "would upload",
+            }
+            for d in dists
+        ],
+    }
+
+
+def dry_run(
+    console: Console,
+    repository: Repository,
+    dists: list[Distribution],
+    login: Login,
+    interactive: bool,
+) -> int:
+    from tpublish.console import human_size  # noqa: PLC0415
+    from tpublish.credentials import no_credential_error  # noqa: PLC0415
+    from tpublish.multipart import hash_file  # noqa: PLC0415
+
+    would_start = login.source is not None or interactive
+    digests = {d.path: hash_file(d.path) for d in dists}
+    if console.json_mode:
+        console.emit_json(plan_document(repository, dists, digests, login, would_start))
+    else:
+        console.info(f"Dry run: would upload {len(dists)} file(s) to {repository.url}")
+        for dist in dists:
+            console.info(f"  {dist.filename} ({human_size(dist.size)}) sha256={digests[dist.path].sha256}")
+        if login.trusted is not None:
+            console.info(f"  as {login.description}: token exchange succeeded")
+        elif login.source is not None:
+            console.info(f"  as {login.description}")
+        elif interactive:
+            console.info("  no credential configured: a real run would prompt for one")
+    if not would_start:
+        raise no_credential_error(repository)
+    return EXIT_OK
+
+
+def publish_release(
+    console: Console,
+    repository: Repository,
+    client: httpx.Client,
+    dists: list[Distribution],
+    login: Login,
+    options: dict[str, Any],
+) -> int:
+    from tpublish.dists import release_url  # noqa: PLC0415
+    from tpublish.index import Index  # noqa: PLC0415
+    from tpublish.publish import Options, Publisher  # noqa: PLC0415
+
+    assert login.source is not None
+    comment = options["comment"]
+    publish_options = Options(
+        skip_existing=options["skip_existing"],
+        retries=options["retries"],
+        backoff=options["retry_backoff"],
+        concurrency=options["concurrency"],
+        extra_fields=lambda _dist: [("comment", comment)] if comment else [],
+    )
+    index = Index(client, repository.url)
+    with console.uploading(dists) as emit:
+        report = Publisher(index, login.source, publish_options, emit).run(dists)
+    report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
+    console.summary(report)
+    if not console.json_mode:
+        for result in report.results:
+            if result.error is not None:
+                console.error(result.error)
+    return report.exit_code

@@ -1,0 +1,55 @@
+"""Run the real ``tpublish`` command in tests, in-process (click's runner) or as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tpublish.cli import main
+
+
+@dataclass(frozen=True)
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def tpublish(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Invoke the CLI in-process with ``env`` added to the (isolated) environment."""
+    runner = CliRunner()
+    old = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def tpublish_process(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> Run:
+    """Invoke ``python -m tpublish`` as a separate process, as a user or CI script would."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    completed = subprocess.run(
+        [sys.executable, "-m", "tpublish", *args],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    return Run(completed.returncode, completed.stdout, completed.stderr)

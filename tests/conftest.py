@@ -1,0 +1,63 @@
+"""Fixtures shared by every test: a clean environment and the dist builders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tpublish.redact import forget_secrets
+
+# Variables through which a CI provider, twine, tpublish or keyring could change what a test sees.
+_ISOLATED_PREFIXES = (
+    "TPUBLISH_",
+    "TWINE_",
+    "GITHUB_",
+    "ACTIONS_",
+    "GITLAB_",
+    "CI_",
+    "BUILDKITE",
+    "CIRCLE",
+    "GOOGLE_",
+    "RUNNER_",
+    "ID_",
+    "PYPI_",
+    "TESTPYPI_",
+    "SIGSTORE_",
+)
+_ISOLATED_NAMES = (
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "BUILDKITE",
+    "CIRCLECI",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No CI identity, no twine/tpublish settings, an empty HOME and a keyring that knows nothing."""
+    for name in list(os.environ):
+        if name in _ISOLATED_NAMES or name.endswith("_ID_TOKEN") or name.startswith(_ISOLATED_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("NO_PROXY", "*")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setenv("COLUMNS", "200")
+    forget_secrets()
+    yield home
+    forget_secrets()
