@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tpublish.errors import DistributionError
 
@@ -29,17 +30,20 @@ class Digests:
     blake2_256: str
 
 
-def _hashers() -> tuple[hashlib._Hash, hashlib._Hash]:
+def _hashers() -> tuple[Any, Any]:
     return hashlib.sha256(), hashlib.blake2b(digest_size=32)
 
 
 def hash_file(path: Path) -> Digests:
     """Read ``path`` once and return its digests (for dry runs and skip-existing checks)."""
     sha256, blake2 = _hashers()
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            sha256.update(chunk)
-            blake2.update(chunk)
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                sha256.update(chunk)
+                blake2.update(chunk)
+    except OSError as exc:
+        raise DistributionError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
     return Digests(sha256.hexdigest(), blake2.hexdigest())
 
 
@@ -86,7 +90,9 @@ class StreamingForm:
 
     def _tail(self, digests: Digests) -> bytes:
         values = (digests.sha256, digests.blake2_256)
-        parts = b"".join(_field(self.boundary, n, v) for n, v in zip(_DIGEST_FIELDS, values))
+        parts = b"".join(
+            _field(self.boundary, n, v) for n, v in zip(_DIGEST_FIELDS, values, strict=True)
+        )
         return b"\r\n" + parts + f"--{self.boundary}--\r\n".encode()
 
     def __iter__(self) -> Iterator[bytes]:
