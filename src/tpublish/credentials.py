@@ -1,0 +1,372 @@
+"""Where the credential comes from, in one readable order.
+
+The username and the password are looked up independently; each is the first value found in:
+
+1. command-line flags: ``--token T`` (username ``__token__``, password T), ``--username``,
+   ``--password``;
+2. the ``TPUBLISH_*`` environment: ``TPUBLISH_TOKEN``, ``TPUBLISH_USERNAME``, ``TPUBLISH_PASSWORD``;
+3. twine's environment: ``TWINE_USERNAME``, ``TWINE_PASSWORD``;
+4. the repository's ``.pypirc`` section (``username``, ``password``) or the URL's ``user:pass@``;
+5. the keyring, service = the repository URL: the username from ``get_credential(url, None)``, the
+   password from ``get_password(url, username)``. Off with ``--no-keyring`` or
+   ``TPUBLISH_NO_KEYRING=1``; any keyring failure counts as "nothing there", and without a
+   terminal a keyring that does not answer within ``KEYRING_TIMEOUT`` seconds is given up on;
+6. (trusted publishing: the caller's step, taken when this module returns ``None``);
+7. an interactive prompt, only when the caller says the run is interactive (stdin is a terminal
+   and there is no ``--non-interactive``).
+
+Within one place a token beats a username/password. For PyPI and TestPyPI the username is, as in
+twine, ``__token__`` unless a flag or the environment gives one: PyPI takes API tokens only, so a
+``.pypirc`` or keyring username is not used. A username of ``__token__`` without a token is not a
+credential yet: trusted publishing or the prompt may supply the token.
+
+Every password and token is registered for redaction the moment it is read.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import threading
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from tpublish.errors import CredentialError
+from tpublish.redact import redact, register_secret
+from tpublish.settings import Repository
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+TOKEN_USERNAME = "__token__"  # noqa: S105 - a username, not a password
+KEYRING_TIMEOUT = 10.0
+DEFAULT_PYPI_USERNAME = "default for PyPI"
+
+Prompt = Callable[[str, bool], str]  # (message, secret) -> answer
+_T = TypeVar("_T")
+_Found = tuple[str, str]  # (value, source)
+_Candidate = tuple[str, str, str | None]  # (source, "token" | "username" | "password", value)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A username and password (or API token) and where they came from; never shows the secret."""
+
+    username: str
+    password: str = field(repr=False)
+    source: str
+    kind: str  # "token" (username __token__) | "password"
+    warnings: tuple[str, ...] = ()
+
+
+def resolve_credential(
+    *,
+    repository: Repository,
+    token: str | None,
+    username: str | None,
+    password: str | None,
+    env: Mapping[str, str],
+    use_keyring: bool = True,
+    interactive: bool,
+    prompt: Prompt | None = None,
+    notes: list[str] | None = None,
+    keyring_timeout: float = KEYRING_TIMEOUT,
+) -> Credential | None:
+    """The credential for ``repository``, or ``None`` when nothing at all is configured.
+
+    A half-configured credential (a username without a password, or the reverse) is completed at
+    the ``prompt`` (the terminal when ``None``) on an interactive run, and is a ``CredentialError``
+    otherwise. ``notes``, when given, receives one line per source consulted, never a secret.
+    """
+    notes = notes if notes is not None else []
+    candidates = _candidates(repository, token, username, password, env)
+    # PyPI takes API tokens only: a .pypirc username is not used there (twine does the same).
+    ignored = _pypirc_source(repository) if repository.is_pypi else None
+    user = _first("username", candidates, notes, ignored=ignored)
+    secret = _first("password", candidates, notes)
+    if secret is None or (user is None and not repository.is_pypi):
+        timeout = None if interactive else keyring_timeout
+        keyring_on = use_keyring and not _truthy(env.get("TPUBLISH_NO_KEYRING"))
+        user, secret = _from_keyring(repository, user, secret, keyring_on, timeout, notes)
+    if user is None and repository.is_pypi:
+        user = (TOKEN_USERNAME, DEFAULT_PYPI_USERNAME)
+        notes.append("username: __token__, the default for PyPI (it takes API tokens only)")
+    if secret is None and (user is None or user[0] == TOKEN_USERNAME):
+        return None
+    user, secret = _complete(repository, user, secret, interactive, prompt)
+    return _credential(repository, user, secret, _layer_warnings(candidates))
+
+
+def prompt_credential(
+    repository: Repository,
+    *,
+    interactive: bool,
+    prompt: Prompt | None = None,
+    username: str | None = None,
+) -> Credential:
+    """Ask for the whole credential (the last step); when not interactive, say how to provide one.
+
+    ``prompt`` defaults to the terminal. For PyPI only the API token is asked for.
+    """
+    if not interactive:
+        raise no_credential_error(repository)
+    if repository.is_pypi:
+        username = TOKEN_USERNAME
+    user = (username, "prompt") if username else None
+    found_user, secret = _complete(repository, user, None, interactive, prompt)
+    return _credential(repository, found_user, secret, ())
+
+
+def no_credential_error(repository: Repository) -> CredentialError:
+    """The error for "no credential anywhere, and no way to ask"."""
+    how = "--token or TPUBLISH_TOKEN" if repository.is_pypi else "--username/--password"
+    return CredentialError(
+        f"no credentials found for {repository.url}",
+        hint=f"pass {how} (or TWINE_USERNAME/TWINE_PASSWORD), add them to ~/.pypirc or the "
+        "keyring, or set up trusted publishing for this CI job",
+    )
+
+
+def default_prompt(message: str, secret: bool) -> str:
+    """Ask on the terminal; the answer to a secret question is not echoed."""
+    if secret:
+        return getpass.getpass(message)
+    sys.stderr.write(message)
+    sys.stderr.flush()
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _candidates(
+    repository: Repository,
+    token: str | None,
+    username: str | None,
+    password: str | None,
+    env: Mapping[str, str],
+) -> list[_Candidate]:
+    """Flags, environment and ``.pypirc``, in order; secrets are registered here."""
+    pypirc = _pypirc_source(repository)
+    candidates: list[_Candidate] = [
+        ("--token", "token", token),
+        ("--username", "username", username),
+        ("--password", "password", password),
+        ("TPUBLISH_TOKEN", "token", env.get("TPUBLISH_TOKEN")),
+        ("TPUBLISH_USERNAME", "username", env.get("TPUBLISH_USERNAME")),
+        ("TPUBLISH_PASSWORD", "password", env.get("TPUBLISH_PASSWORD")),
+        ("TWINE_USERNAME", "username", env.get("TWINE_USERNAME")),
+        ("TWINE_PASSWORD", "password", env.get("TWINE_PASSWORD")),
+        (pypirc, "username", repository.username),
+        (pypirc, "password", repository.password),
+    ]
+    for _, kind, value in candidates:
+        if kind == "token":
+            register_secret(value, username=TOKEN_USERNAME)
+        elif kind == "password":
+            register_secret(value)
+    return candidates
+
+
+def _pypirc_source(repository: Repository) -> str:
+    return repository.credentials_source or "~/.pypirc"
+
+
+def _first(
+    what: str, candidates: list[_Candidate], notes: list[str], *, ignored: str | None = None
+) -> _Found | None:
+    """The first candidate with a value for ``what``; every candidate gets a note."""
+    found: _Found | None = None
+    for source, kind, value in candidates:
+        if kind not in (what, "token"):
+            continue
+        if kind == "token" and what == "username" and value:
+            value = TOKEN_USERNAME
+        if not value:
+            status = "set but empty, ignored" if value == "" else "not set"
+        elif source == ignored and value != TOKEN_USERNAME:
+            status = "ignored: PyPI takes API tokens only (username __token__)"
+        elif found is not None:
+            status = f"set, overridden by {found[1]}"
+        else:
+            found, status = (value, source), "used"
+        notes.append(f"{what} from {source}: {status}")
+    return found
+
+
+def _from_keyring(
+    repository: Repository,
+    user: _Found | None,
+    secret: _Found | None,
+    enabled: bool,
+    limit: float | None,
+    notes: list[str],
+) -> tuple[_Found | None, _Found | None]:
+    """Fill in whatever is missing from the keyring (service = repository URL)."""
+    source = f"keyring ({repository.url})"
+    if not enabled:
+        notes.append(f"{source}: disabled (--no-keyring / TPUBLISH_NO_KEYRING)")
+        return user, secret
+    if user is None and not repository.is_pypi:
+        found = _ask_keyring(lambda kr: kr.get_credential(repository.url, None), limit, notes)
+        if found is not None and found.username:
+            user = (found.username, source)
+            register_secret(found.password, username=found.username)
+            secret = secret or ((found.password, source) if found.password else None)
+    name = user[0] if user else TOKEN_USERNAME if repository.is_pypi else None
+    if secret is None and name is not None:
+        value = _ask_keyring(lambda kr: kr.get_password(repository.url, name), limit, notes)
+        register_secret(value, username=name)
+        secret = (value, source) if value else None
+    used = any(found is not None and found[1] == source for found in (user, secret))
+    notes.append(f"{source}: {'used' if used else 'nothing found'}")
+    return user, secret
+
+
+def _ask_keyring(
+    call: Callable[[KeyringBackend], _T], timeout: float | None, notes: list[str]
+) -> _T | None:
+    """Run one keyring call; any failure (no backend, locked, no D-Bus, a hang) means None."""
+    try:
+        import keyring  # imported here: it is slow to import and rarely needed
+
+        return _within(lambda: call(keyring.get_keyring()), timeout)
+    except Exception as exc:  # noqa: BLE001 - a broken keyring must never stop an upload
+        notes.append(f"keyring failed: {type(exc).__name__}: {redact(str(exc))}")
+        return None
+
+
+def _within(function: Callable[[], _T], timeout: float | None) -> _T:
+    """``function()``, given up on after ``timeout`` seconds (it keeps running in a daemon)."""
+    if timeout is None:
+        return function()
+    outcome: list[_T] = []
+    failure: list[Exception] = []
+
+    def run() -> None:
+        try:
+            outcome.append(function())
+        except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="tpublish-keyring", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {timeout:g}s")
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def _complete(
+    repository: Repository,
+    user: _Found | None,
+    secret: _Found | None,
+    interactive: bool,
+    prompt: Prompt | None,
+) -> tuple[_Found, _Found]:
+    """Prompt for what is still missing, or say what is missing and how to provide it."""
+    if user is None:
+        if not interactive:
+            raise (
+                _missing_username(repository, secret) if secret else no_credential_error(repository)
+            )
+        user = (_ask(prompt, f"Enter your username for {repository.url}: ", False), "prompt")
+    if secret is None:
+        if not interactive:
+            raise _missing_password(repository, user)
+        what = "API token" if user[0] == TOKEN_USERNAME else "password"
+        value = _ask(prompt, f"Enter your {what} for {repository.url}: ", True)
+        register_secret(value, username=user[0])
+        secret = (value, "prompt")
+    return user, secret
+
+
+def _ask(prompt: Prompt | None, message: str, secret: bool) -> str:
+    answer = (prompt or default_prompt)(message, secret)
+    if secret:
+        register_secret(answer)
+    if not answer:
+        raise CredentialError(f"nothing entered at: {message.strip()}")
+    return answer
+
+
+def _missing_username(repository: Repository, secret: _Found) -> CredentialError:
+    return CredentialError(
+        f"a password was found ({secret[1]}) but no username for {repository.url}",
+        hint="pass --username or set TPUBLISH_USERNAME or TWINE_USERNAME"
+        " (for an API token use --token or TPUBLISH_TOKEN instead)",
+    )
+
+
+def _missing_password(repository: Repository, user: _Found) -> CredentialError:
+    section = f"[{repository.name}] section of ~/.pypirc" if repository.name else "~/.pypirc"
+    return CredentialError(
+        f"no password for username {user[0]!r} ({user[1]}) for {repository.url}",
+        hint=f"pass --password, set TPUBLISH_PASSWORD or TWINE_PASSWORD, add `password` to the "
+        f"{section}, or store it with `keyring set {repository.url} {user[0]}`"
+        " (or run in a terminal without --non-interactive to be asked)",
+    )
+
+
+def _credential(
+    repository: Repository, user: _Found, secret: _Found, warnings: tuple[str, ...]
+) -> Credential:
+    register_secret(secret[0], username=user[0])
+    kind = "token" if user[0] == TOKEN_USERNAME else "password"
+    source = _pair_source(user[1], secret[1])
+    warnings += _value_warnings(repository, user[0], secret[0], kind, source)
+    return Credential(user[0], secret[0], source=source, kind=kind, warnings=warnings)
+
+
+def _pair_source(user_source: str, secret_source: str) -> str:
+    """One name for where the pair came from: ``--token``, ``TWINE_USERNAME/TWINE_PASSWORD``…"""
+    if user_source in (secret_source, DEFAULT_PYPI_USERNAME):
+        return secret_source
+    if user_source.replace("USERNAME", "PASSWORD").replace("username", "password") == secret_source:
+        return f"{user_source}/{secret_source}"
+    return f"username from {user_source}, password from {secret_source}"
+
+
+def _layer_warnings(candidates: list[_Candidate]) -> tuple[str, ...]:
+    """A token set next to a username or password in the same place wins; say so."""
+    warnings = []
+    for token_source, others in (
+        ("--token", "--username/--password"),
+        ("TPUBLISH_TOKEN", "TPUBLISH_USERNAME/TPUBLISH_PASSWORD"),
+    ):
+        values = {s: v for s, _, v in candidates if s in (token_source, *others.split("/"))}
+        if values[token_source] and any(values[s] for s in others.split("/")):
+            warnings.append(f"{token_source} is set, so {others} is ignored")
+    return tuple(warnings)
+
+
+def _value_warnings(
+    repository: Repository, username: str, secret: str, kind: str, source: str
+) -> tuple[str, ...]:
+    """Things about the credential that will probably make the index refuse it."""
+    warnings = []
+    if repository.is_pypi and kind == "token" and not secret.startswith("pypi-"):
+        warnings.append(
+            f"the token from {source} does not look like a PyPI API token"
+            " (those start with 'pypi-')"
+        )
+    if repository.is_pypi and kind == "password":
+        warnings.append(
+            f"PyPI does not accept passwords (username {username!r}, from"
+            f" {source}): use an API token (--token) or trusted publishing"
+        )
+    elif kind == "password" and secret.startswith("pypi-"):
+        warnings.append(
+            f"the password from {source} looks like an API token, but the username"
+            f" is {username!r}: API tokens go with the username __token__"
+        )
+    if secret != secret.strip() or any(unicodedata.category(c)[0] == "C" for c in secret):
+        warnings.append(
+            f"the {kind} from {source} contains whitespace or control characters (a stray newline?)"
+        )
+    return tuple(warnings)
+
+
+def _truthy(value: str | None) -> bool:
+    return bool(value and value.strip().lower() not in ("0", "false", "no", ""))
