@@ -70,7 +70,10 @@ def make_wheel(
         (f"{dist_name}/__init__.py", b"__version__ = '%s'\n" % version.encode()),
         *extra_files,
         (f"{dist_info}/METADATA", meta.encode()),
-        (f"{dist_info}/WHEEL", f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode()),
+        (
+            f"{dist_info}/WHEEL",
+            f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode(),
+        ),
     ]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         records = []

@@ -48,10 +48,16 @@ _ISOLATED_NAMES = (
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def clean_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """No CI identity, no twine/tpublish settings, an empty HOME and a keyring that knows nothing."""
     for name in list(os.environ):
-        if name in _ISOLATED_NAMES or name.endswith("_ID_TOKEN") or name.startswith(_ISOLATED_PREFIXES):
+        if (
+            name in _ISOLATED_NAMES
+            or name.endswith("_ID_TOKEN")
+            or name.startswith(_ISOLATED_PREFIXES)
+        ):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))

@@ -63,9 +63,26 @@ def pypiserver(root: Path) -> Iterator[PyPIServer]:
     htpasswd.save()
     port = free_port()
     command = [
-        sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
-        "-a", "update", "-P", str(root / "htpasswd"), "--server", "auto",
-        "--disable-fallback", "--hash-algo", "sha256", "--log-stream", "none", str(packages),
+        sys.executable,
+        "-m",
+        "pypiserver",
+        "run",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-a",
+        "update",
+        "-P",
+        str(root / "htpasswd"),
+        "--server",
+        "auto",
+        "--disable-fallback",
+        "--hash-algo",
+        "sha256",
+        "--log-stream",
+        "none",
+        str(packages),
     ]
     log = (root / "server.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -86,9 +103,19 @@ def pip_download(simple_url: str, requirement: str, dest: Path, *, binary: bool)
     """``pip download`` one requirement from a local index (isolated from this machine's pip config)."""
     dest.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "download",
-        "--no-deps", "--index-url", simple_url, "--dest", str(dest),
-        "--only-binary=:all:" if binary else "--no-binary=:all:", requirement,
+        sys.executable,
+        "-m",
+        "pip",
+        "--isolated",
+        "--disable-pip-version-check",
+        "download",
+        "--no-deps",
+        "--index-url",
+        simple_url,
+        "--dest",
+        str(dest),
+        "--only-binary=:all:" if binary else "--no-binary=:all:",
+        requirement,
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     if not binary:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from builders import make_release, make_wheel
 from cli_helpers import tpublish, tpublish_process
 from servers import PyPIServer, pip_download, pypiserver
-
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, EXIT_UPLOAD
 
 pytestmark = pytest.mark.slow
@@ -38,16 +38,22 @@ def test_upload_then_pip_download_gives_identical_files(server: PyPIServer, tmp_
     assert run.exit_code == EXIT_OK, run.output
     assert "uploaded" in run.output
     got_wheel = pip_download(server.simple_url, "roundtrip-pkg==1.2.3", tmp_path / "w", binary=True)
-    got_sdist = pip_download(server.simple_url, "roundtrip-pkg==1.2.3", tmp_path / "s", binary=False)
+    got_sdist = pip_download(
+        server.simple_url, "roundtrip-pkg==1.2.3", tmp_path / "s", binary=False
+    )
     assert [p.read_bytes() for p in got_wheel] == [wheel.read_bytes()]
     assert [p.read_bytes() for p in got_sdist] == [sdist.read_bytes()]
     assert server.password not in run.output
 
 
-def test_wrong_password_is_a_credentials_error_and_uploads_nothing(server: PyPIServer, tmp_path: Path) -> None:
+def test_wrong_password_is_a_credentials_error_and_uploads_nothing(
+    server: PyPIServer, tmp_path: Path
+) -> None:
     make_release(tmp_path / "dist", "denied-pkg", "1.0")
 
-    run = tpublish(*upload_args(server, "-p", "canary-wrong-password-41"), str(tmp_path / "dist" / "*"))
+    run = tpublish(
+        *upload_args(server, "-p", "canary-wrong-password-41"), str(tmp_path / "dist" / "*")
+    )
 
     assert run.exit_code == EXIT_CREDENTIALS
     assert "refused the credentials (403)" in run.stderr
@@ -56,7 +62,9 @@ def test_wrong_password_is_a_credentials_error_and_uploads_nothing(server: PyPIS
     assert not list(server.packages.glob("denied_pkg*"))
 
 
-def test_duplicate_needs_skip_existing_and_then_is_skipped(server: PyPIServer, tmp_path: Path) -> None:
+def test_duplicate_needs_skip_existing_and_then_is_skipped(
+    server: PyPIServer, tmp_path: Path
+) -> None:
     make_release(tmp_path / "dist", "again-pkg", "2.0")
     args = [*upload_args(server, "-p", server.password), str(tmp_path / "dist" / "*")]
     assert tpublish(*args).exit_code == EXIT_OK
@@ -72,16 +80,23 @@ def test_duplicate_needs_skip_existing_and_then_is_skipped(server: PyPIServer, t
     assert [f["outcome"] for f in report["files"]] == ["skipped", "skipped"]
 
 
-def test_skip_existing_refuses_a_different_file_with_the_same_name(server: PyPIServer, tmp_path: Path) -> None:
+def test_skip_existing_refuses_a_different_file_with_the_same_name(
+    server: PyPIServer, tmp_path: Path
+) -> None:
     make_wheel(tmp_path / "first", "changed-pkg", "1.0")
-    make_wheel(tmp_path / "second", "changed-pkg", "1.0", extra_files=[("changed_pkg/new.py", b"x = 1\n")])
+    make_wheel(
+        tmp_path / "second", "changed-pkg", "1.0", extra_files=[("changed_pkg/new.py", b"x = 1\n")]
+    )
     base = upload_args(server, "-p", server.password, "--skip-existing")
     assert tpublish(*base, str(tmp_path / "first" / "*.whl")).exit_code == EXIT_OK
 
     run = tpublish(*base, str(tmp_path / "second" / "*.whl"))
 
     assert run.exit_code == EXIT_UPLOAD
-    assert "a different file named changed_pkg-1.0-py3-none-any.whl is already on the index" in run.stderr
+    assert (
+        "a different file named changed_pkg-1.0-py3-none-any.whl is already on the index"
+        in run.stderr
+    )
 
 
 def test_rerun_after_half_finished_release_completes_it(server: PyPIServer, tmp_path: Path) -> None:

@@ -166,11 +166,11 @@ def error_boundary(console: Console, debug: bool) -> Iterator[None]:
 
 
 def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
-    from tpublish.console import error_document  # noqa: PLC0415
-    from tpublish.dists import InvalidDistributions  # noqa: PLC0415
+    from tpublish.console import error_document
+    from tpublish.dists import InvalidDistributions
 
     if debug:
-        import traceback  # noqa: PLC0415
+        import traceback
 
         console.verbose_mode = True
         console.verbose("".join(traceback.format_exception(exc)))
@@ -188,8 +188,8 @@ def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
 
 def _annotate_in_ci(exc: TPublishError) -> None:
     """In GitHub Actions: an ``::error::`` annotation, and a step-summary entry for trusted publishing."""
-    from tpublish import ci  # noqa: PLC0415
-    from tpublish.errors import TrustedPublishingError  # noqa: PLC0415
+    from tpublish import ci
+    from tpublish.errors import TrustedPublishingError
 
     lines = [str(exc), *([exc.hint] if exc.hint else []), *exc.details]
     if isinstance(exc, TrustedPublishingError):
@@ -269,7 +269,7 @@ def upload(dists: tuple[str, ...], **options: Any) -> NoReturn:
     Every file is checked before the first byte is sent: one bad file means nothing is uploaded.
     Wheels go first, sdists last.
     """
-    from tpublish.console import Console  # noqa: PLC0415
+    from tpublish.console import Console
 
     console = Console(
         json_mode=options["json_mode"],
@@ -277,7 +277,7 @@ def upload(dists: tuple[str, ...], **options: Any) -> NoReturn:
         verbose=options["verbose"],
     )
     with error_boundary(console, options["debug"]):
-        from tpublish.upload_command import run_upload  # noqa: PLC0415
+        from tpublish.upload_command import run_upload
 
         sys.exit(run_upload(console, list(dists), options))
     sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits

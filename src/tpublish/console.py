@@ -40,7 +40,7 @@ class Console:
     def __init__(
         self, *, json_mode: bool = False, progress: bool = True, verbose: bool = False
     ) -> None:
-        from rich.console import Console as RichConsole  # noqa: PLC0415
+        from rich.console import Console as RichConsole
 
         self.json_mode = json_mode
         self.verbose_mode = verbose
@@ -54,7 +54,7 @@ class Console:
 
     # Diagnostics (stderr) ---------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
-        from rich.text import Text  # noqa: PLC0415
+        from rich.text import Text
 
         with self._lock:
             self.err.print(Text(redact(text), style=style or ""))
@@ -84,7 +84,7 @@ class Console:
         if not self.show_progress:
             yield self._plain_event
             return
-        from rich.progress import (  # noqa: PLC0415
+        from rich.progress import (
             BarColumn,
             DownloadColumn,
             Progress,
@@ -108,7 +108,7 @@ class Console:
             yield _ProgressEvents(self, progress, tasks).handle
 
     def _plain_event(self, event: Event) -> None:
-        from tpublish.publish import Finished, Retrying, Started  # noqa: PLC0415
+        from tpublish.publish import Finished, Retrying, Started
 
         if isinstance(event, Started):
             self.verbose(f"uploading {event.dist.filename} ({human_size(event.dist.size)})")
@@ -122,7 +122,7 @@ class Console:
         if self.json_mode:
             self.emit_json(report_document(report))
             return
-        from rich.table import Table  # noqa: PLC0415
+        from rich.table import Table
 
         table = Table(title=f"Release upload to {report.upload_url}", title_justify="left")
         for column in ("file", "outcome", "size", "sha256"):
@@ -147,7 +147,7 @@ class _ProgressEvents:
         self.console, self.progress, self.tasks = console, progress, tasks
 
     def handle(self, event: Event) -> None:
-        from tpublish.publish import Finished, Retrying, Sending, Started  # noqa: PLC0415
+        from tpublish.publish import Finished, Retrying, Sending, Started
 
         if isinstance(event, Sending):
             self.progress.advance(self.tasks[event.dist.path], event.nbytes)

@@ -48,13 +48,13 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
     )
     try:
         if tls.system_store:
-            import truststore  # type: ignore[import-not-found]  # noqa: PLC0415
+            import truststore  # type: ignore[import-not-found]
 
             context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         elif ca_bundle:
             context = ssl.create_default_context(cafile=ca_bundle)
         else:
-            import certifi  # noqa: PLC0415
+            import certifi
 
             context = ssl.create_default_context(cafile=certifi.where())
         if tls.client_cert:
@@ -78,7 +78,7 @@ def make_client(
     max_connections: int = 8,
 ) -> httpx.Client:
     """An ``httpx.Client`` that never follows redirects and keeps connections alive."""
-    import httpx  # noqa: PLC0415  (start-up time: httpx is only needed once work begins)
+    import httpx
 
     timeouts = timeouts or Timeouts()
     return httpx.Client(

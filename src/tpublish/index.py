@@ -91,7 +91,7 @@ class Index:
         on_chunk: Callable[[int], None] | None = None,
     ) -> Sent:
         """POST ``dist`` once. Raises a typed error for anything but success or "already exists"."""
-        import httpx  # noqa: PLC0415
+        import httpx
 
         fields = [
             (":action", "file_upload"),
@@ -205,7 +205,7 @@ class Index:
         return _parse_simple_html(response.text, url)
 
     def _get(self, url: str, auth: tuple[str, str] | None, *, accept: str) -> httpx.Response | None:
-        import httpx  # noqa: PLC0415
+        import httpx
 
         same_host = urlsplit(url).netloc == self._netloc
         try:
@@ -217,9 +217,9 @@ class Index:
 
     def download_digests(self, remote: RemoteFile, credential: Credential | None) -> Digests | None:
         """Hash the index's copy of a file that the listing gave no sha256 for."""
-        import hashlib  # noqa: PLC0415
+        import hashlib
 
-        import httpx  # noqa: PLC0415
+        import httpx
 
         same_host = urlsplit(remote.url).netloc == self._netloc
         auth = (credential.username, credential.password) if credential and same_host else None
@@ -243,7 +243,7 @@ def _transport_reason(exc: Exception) -> str:
 
 def _simple_candidates(upload_url: str, project: str) -> list[str]:
     """Where an index that accepts uploads at ``upload_url`` probably serves its simple API."""
-    from packaging.utils import canonicalize_name  # noqa: PLC0415
+    from packaging.utils import canonicalize_name
 
     parts = urlsplit(upload_url)
     path = parts.path if parts.path.endswith("/") else parts.path + "/"

@@ -224,7 +224,7 @@ class Publisher:
 
     def _skip_known(self, result: FileResult) -> bool:
         """With --skip-existing on PyPI, ask its JSON API first and spare the upload."""
-        from tpublish.index import pypi_web_base  # noqa: PLC0415
+        from tpublish.index import pypi_web_base
 
         if pypi_web_base(self.index.upload_url) is None:
             return False

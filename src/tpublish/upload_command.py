@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def resolve_target(console: Console, options: dict[str, Any]) -> Repository:
-    from tpublish.settings import resolve_repository  # noqa: PLC0415
+    from tpublish.settings import resolve_repository
 
     repository = resolve_repository(
         repository=options["repository"],
@@ -39,7 +39,7 @@ def resolve_target(console: Console, options: dict[str, Any]) -> Repository:
 
 
 def load_files(console: Console, paths: list[str]) -> list[Distribution]:
-    from tpublish.dists import load_release  # noqa: PLC0415
+    from tpublish.dists import load_release
 
     dists = load_release(paths)
     for dist in dists:
@@ -55,9 +55,9 @@ def is_interactive(options: dict[str, Any]) -> bool:
 
 def refuse_clear_text(repository: Repository) -> None:
     """Credentials never travel over plain http, except to this machine."""
-    from urllib.parse import urlsplit  # noqa: PLC0415
+    from urllib.parse import urlsplit
 
-    from tpublish.oidc import is_loopback  # noqa: PLC0415
+    from tpublish.oidc import is_loopback
 
     parts = urlsplit(repository.url)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
@@ -68,7 +68,7 @@ def refuse_clear_text(repository: Repository) -> None:
 
 
 def make_http_client(repository: Repository, options: dict[str, Any]) -> httpx.Client:
-    from tpublish.http import TLSConfig, Timeouts, make_client  # noqa: PLC0415
+    from tpublish.http import Timeouts, TLSConfig, make_client
 
     tls = TLSConfig(ca_bundle=repository.ca_bundle, client_cert=repository.client_cert)
     timeouts = Timeouts(connect=options["connect_timeout"], transfer=options["timeout"])
@@ -76,8 +76,8 @@ def make_http_client(repository: Repository, options: dict[str, Any]) -> httpx.C
 
 
 def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> int:
-    from tpublish.auth import choose_login  # noqa: PLC0415
-    from tpublish.credentials import no_credential_error  # noqa: PLC0415
+    from tpublish.auth import choose_login
+    from tpublish.credentials import no_credential_error
 
     repository = resolve_target(console, options)
     refuse_clear_text(repository)
@@ -140,9 +140,9 @@ def dry_run(
     login: Login,
     interactive: bool,
 ) -> int:
-    from tpublish.console import human_size  # noqa: PLC0415
-    from tpublish.credentials import no_credential_error  # noqa: PLC0415
-    from tpublish.multipart import hash_file  # noqa: PLC0415
+    from tpublish.console import human_size
+    from tpublish.credentials import no_credential_error
+    from tpublish.multipart import hash_file
 
     would_start = login.source is not None or interactive
     digests = {d.path: hash_file(d.path) for d in dists}
@@ -151,7 +151,9 @@ def dry_run(
     else:
         console.info(f"Dry run: would upload {len(dists)} file(s) to {repository.url}")
         for dist in dists:
-            console.info(f"  {dist.filename} ({human_size(dist.size)}) sha256={digests[dist.path].sha256}")
+            console.info(
+                f"  {dist.filename} ({human_size(dist.size)}) sha256={digests[dist.path].sha256}"
+            )
         if login.trusted is not None:
             console.info(f"  as {login.description}: token exchange succeeded")
         elif login.source is not None:
@@ -171,9 +173,9 @@ def publish_release(
     login: Login,
     options: dict[str, Any],
 ) -> int:
-    from tpublish.dists import release_url  # noqa: PLC0415
-    from tpublish.index import Index  # noqa: PLC0415
-    from tpublish.publish import Options, Publisher  # noqa: PLC0415
+    from tpublish.dists import release_url
+    from tpublish.index import Index
+    from tpublish.publish import Options, Publisher
 
     assert login.source is not None
     comment = options["comment"]
