@@ -281,3 +281,53 @@ def upload(dists: tuple[str, ...], **options: Any) -> NoReturn:
 
         sys.exit(run_upload(console, list(dists), options))
     sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
+
+
+CHECK_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    no errors (warnings allowed unless --strict)
+  2    at least one file would be refused by the index, or a file is unreadable"""
+
+
+@main.command(epilog=CHECK_EXIT_CODES_HELP)
+@click.argument("dists", nargs=-1, required=True, metavar="DIST...")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@output_options
+def check(dists: tuple[str, ...], **options: Any) -> NoReturn:
+    """Check distributions against the rules the index applies, without uploading."""
+    from tpublish.console import Console
+
+    console = Console(json_mode=options["json_mode"], progress=False, verbose=options["verbose"])
+    with error_boundary(console, options["debug"]):
+        from tpublish.check_command import run_check
+
+        sys.exit(run_check(console, list(dists), options))
+    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@repository_options
+@click.option(
+    "--exchange",
+    is_flag=True,
+    help="Also exchange the OIDC token at the index (proves the publisher matches). On GitLab "
+    "this uses up the job's token: a later upload in the same job would fail.",
+)
+@click.option("--connect-timeout", type=click.FloatRange(0.1), default=10.0, hidden=True)
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, hidden=True)
+@click.option("--concurrency", type=int, default=1, hidden=True)
+@output_options
+def auth(**options: Any) -> NoReturn:
+    """Show which credential an upload would use, and diagnose trusted publishing.
+
+    In CI: the detected provider, the index's audience, the OIDC token's claims next to the values
+    the index's trusted-publisher form needs, and (with --exchange) whether the index accepts it.
+    """
+    from tpublish.console import Console
+
+    console = Console(json_mode=options["json_mode"], progress=False, verbose=options["verbose"])
+    with error_boundary(console, options["debug"]):
+        from tpublish.auth_command import run_auth
+
+        sys.exit(run_auth(console, options))
+    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits

@@ -118,6 +118,13 @@ class Console:
             self._say(result_line(event.result))
 
     # Results (stdout) -------------------------------------------------------------------------
+    def result(self, text: str) -> None:
+        """One line of a command's result on stdout."""
+        from rich.text import Text
+
+        with self._lock:
+            self.out.print(Text(redact(text)))
+
     def summary(self, report: Report) -> None:
         if self.json_mode:
             self.emit_json(report_document(report))

@@ -1,0 +1,152 @@
+"""``tpublish auth``: which credential a run would use, and for trusted publishing, why or why not.
+
+Shows the detected CI provider, the credential source that would win, the index's audience, the
+OIDC token's claims next to the publisher-form values, and with ``--exchange`` whether the index
+accepts the token. Secrets are never shown: only where they come from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tpublish.errors import EXIT_OK, EXIT_TRUSTED_PUBLISHING, TPublishError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tpublish.console import Console
+    from tpublish.settings import Repository
+
+
+def run_auth(console: Console, options: dict[str, Any]) -> int:
+    from tpublish.auth import NEVER, configured_credential  # noqa: PLC0415
+    from tpublish.oidc import detect_provider  # noqa: PLC0415
+    from tpublish.upload_command import make_http_client, resolve_target  # noqa: PLC0415
+
+    repository = resolve_target(console, options)
+    report: dict[str, Any] = {
+        "repository_url": repository.url,
+        "repository_source": repository.url_source,
+    }
+    provider = detect_provider()
+    report["ci_provider"] = provider
+    credential = None
+    if options["trusted_publishing"] != "always":
+        credential = configured_credential(console, repository, options, interactive=False)
+    report["credential"] = (
+        {"username": credential.username, "source": credential.source, "kind": credential.kind}
+        if credential
+        else None
+    )
+    tp_applies = options["trusted_publishing"] != NEVER and provider is not None
+    report["would_use"] = _would_use(credential, tp_applies, provider)
+    exit_code = EXIT_OK
+    if provider is not None and options["trusted_publishing"] != NEVER:
+        with make_http_client(repository, options) as client:
+            exit_code = _trusted_publishing_report(client, repository, options["exchange"], report)
+    _show(console, report)
+    return exit_code
+
+
+def _would_use(credential: Any, tp_applies: bool, provider: str | None) -> str:
+    if credential is not None:
+        return f"{credential.username} (from {credential.source})"
+    if tp_applies:
+        return f"trusted publishing ({provider})"
+    return "none: a run would prompt on a terminal, or fail with exit code 3"
+
+
+def _trusted_publishing_report(
+    client: httpx.Client, repository: Repository, exchange: bool, report: dict[str, Any]
+) -> int:
+    from tpublish.claims import decode_claims, publisher_form, reusable_workflow_warning  # noqa: PLC0415
+    from tpublish.oidc import ambient_token, endpoints, fetch_audience, mint  # noqa: PLC0415
+
+    where = endpoints(repository.url)
+    tp: dict[str, Any] = {"audience_url": where.audience, "mint_url": where.mint}
+    report["trusted_publishing"] = tp
+    try:
+        tp["audience"] = audience = fetch_audience(client, where)
+        token = ambient_token(audience)
+        if token is None:
+            tp["error"] = "the CI provider gave no OIDC token"
+            return EXIT_TRUSTED_PUBLISHING
+        claims = decode_claims(token)
+        tp["claims"] = claims
+        tp["publisher_form"] = dict(publisher_form(claims))
+        tp["warning"] = reusable_workflow_warning(claims)
+        if exchange:
+            minted = mint(client, where, token)
+            tp["exchange"] = (
+                "accepted: the index minted an upload token (revoked again where the index allows)"
+            )
+            _burn(client, where.burn, minted.token)
+    except TPublishError as exc:
+        tp["error"] = str(exc)
+        tp["hint"] = exc.hint
+        tp["details"] = list(exc.details)
+        return exc.exit_code
+    return EXIT_OK
+
+
+def _burn(client: httpx.Client, url: str, token: str) -> None:
+    import httpx  # noqa: PLC0415
+
+    try:
+        client.post(url, json={"token": token}, timeout=5.0)
+    except httpx.HTTPError:
+        return
+
+
+def _show(console: Console, report: dict[str, Any]) -> None:
+    if console.json_mode:
+        console.emit_json(report)
+        return
+    lines = [
+        f"repository:      {report['repository_url']} (from {report['repository_source']})",
+        f"CI provider:     {report['ci_provider'] or 'none detected'}",
+        f"credential used: {report['would_use']}",
+    ]
+    tp = report.get("trusted_publishing")
+    if tp:
+        lines.append(f"audience:        {tp.get('audience', '?')} (from {tp['audience_url']})")
+        for label, value in (tp.get("publisher_form") or {}).items():
+            lines.append(f"  publisher {label}: {value}")
+        lines += [
+            f"  claim {name}: {value}" for name, value in _shown_claims(tp.get("claims") or {})
+        ]
+        if tp.get("warning"):
+            lines.append(f"warning: {tp['warning']}")
+        if tp.get("exchange"):
+            lines.append(f"exchange:        {tp['exchange']}")
+        if tp.get("error"):
+            lines.append(f"error: {tp['error']}")
+            lines += [f"  {line}" for line in tp.get("details", [])]
+            if tp.get("hint"):
+                lines.append(f"hint: {tp['hint']}")
+    for line in lines:
+        console.result(line)
+
+
+_CLAIMS_SHOWN = (
+    "iss",
+    "aud",
+    "sub",
+    "repository",
+    "repository_owner",
+    "repository_owner_id",
+    "workflow_ref",
+    "job_workflow_ref",
+    "ref",
+    "environment",
+    "event_name",
+    "project_path",
+    "ci_config_ref_uri",
+    "ref_path",
+    "email",
+    "exp",
+)
+
+
+def _shown_claims(claims: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(name, claims[name]) for name in _CLAIMS_SHOWN if name in claims]
