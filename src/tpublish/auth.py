@@ -99,7 +99,8 @@ def choose_login(
             hint=f"trusted publishing works in {names}",
         )
     if mode != NEVER and provider is not None:
-        trusted = start_trusted_publishing(console, repository, client, provider)
+        backoff = options.get("retry_backoff", 1.0)
+        trusted = start_trusted_publishing(console, repository, client, provider, backoff=backoff)
         return Login(trusted, f"__token__ (trusted publishing, {provider})", trusted=trusted)
     if interactive:
         from tpublish.credentials import prompt_credential
@@ -119,7 +120,12 @@ def _anything_configured(options: dict[str, Any]) -> bool:
 
 
 def start_trusted_publishing(
-    console: Console, repository: Repository, client: httpx.Client, provider: str
+    console: Console,
+    repository: Repository,
+    client: httpx.Client,
+    provider: str,
+    *,
+    backoff: float = 1.0,
 ) -> TrustedPublisher:
     """Audience, ambient OIDC token, exchange: a minted token in hand, or a clear error."""
     where = endpoints(repository.url)
@@ -146,7 +152,13 @@ def start_trusted_publishing(
             ci.annotate("warning", f"Potential workflow misconfiguration: {warning}")
 
     trusted = TrustedPublisher(
-        client, where, audience, provider, on_mint=minted, on_claims=check_claims
+        client,
+        where,
+        audience,
+        provider,
+        on_mint=minted,
+        on_claims=check_claims,
+        exchange_backoff=backoff,
     )
     trusted.current()  # exchange now: a refused exchange stops the run before any file is sent
     return trusted

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 
 def run_auth(console: Console, options: dict[str, Any]) -> int:
-    from tpublish.auth import NEVER, configured_credential  # noqa: PLC0415
-    from tpublish.oidc import detect_provider  # noqa: PLC0415
-    from tpublish.upload_command import make_http_client, resolve_target  # noqa: PLC0415
+    from tpublish.auth import NEVER, configured_credential
+    from tpublish.oidc import detect_provider
+    from tpublish.upload_command import make_http_client, resolve_target
 
     repository = resolve_target(console, options)
     report: dict[str, Any] = {
@@ -59,8 +59,8 @@ def _would_use(credential: Any, tp_applies: bool, provider: str | None) -> str:
 def _trusted_publishing_report(
     client: httpx.Client, repository: Repository, exchange: bool, report: dict[str, Any]
 ) -> int:
-    from tpublish.claims import decode_claims, publisher_form, reusable_workflow_warning  # noqa: PLC0415
-    from tpublish.oidc import ambient_token, endpoints, fetch_audience, mint  # noqa: PLC0415
+    from tpublish.claims import decode_claims, publisher_form, reusable_workflow_warning
+    from tpublish.oidc import ambient_token, endpoints, fetch_audience, mint
 
     where = endpoints(repository.url)
     tp: dict[str, Any] = {"audience_url": where.audience, "mint_url": where.mint}
@@ -90,7 +90,7 @@ def _trusted_publishing_report(
 
 
 def _burn(client: httpx.Client, url: str, token: str) -> None:
-    import httpx  # noqa: PLC0415
+    import httpx
 
     try:
         client.post(url, json={"token": token}, timeout=5.0)

@@ -156,6 +156,10 @@ def _github_permission_error(exc: Exception) -> TrustedPublishingError:
     return TrustedPublishingError(f"no OIDC token: {exc}", hint=PERMISSION_HINT)
 
 
+class ExchangeUnavailable(TrustedPublishingError):
+    """The exchange failed in a way worth another try (5xx, 429, a lost connection)."""
+
+
 @dataclass(frozen=True)
 class MintedToken:
     token: str = field(repr=False)
@@ -173,13 +177,18 @@ def mint(
     try:
         response = client.post(where.mint, json={"token": oidc_token}, timeout=EXCHANGE_TIMEOUT)
     except httpx.HTTPError as exc:
-        raise NetworkError(
+        raise ExchangeUnavailable(
             f"token exchange with {where.netloc} failed ({type(exc).__name__})"
         ) from exc
     try:
         body: Any = response.json()
     except ValueError:
         body = None
+    if response.status_code >= 500 or response.status_code == 429:
+        raise ExchangeUnavailable(
+            f"Token request failed: the index produced an unexpected {response.status_code} response.",
+            hint="the index may be having trouble: wait a little and retry, or check its status page",
+        )
     if not response.is_success:
         raise _refusal(response.status_code, body, oidc_token)
     token = body.get("token") if isinstance(body, dict) else None
@@ -262,18 +271,36 @@ class TrustedPublisher:
         on_mint: Callable[[MintedToken], None] = lambda _t: None,
         on_claims: Callable[[dict[str, Any]], None] = lambda _c: None,
         clock: Callable[[], float] = time.time,
+        exchange_backoff: float = 1.0,
     ) -> None:
         self.client, self.where, self.audience, self.provider = client, where, audience, provider
         self.on_mint, self.on_claims, self.clock = on_mint, on_claims, clock
         self.minted: MintedToken | None = None
         self.claims: dict[str, Any] = {}
+        self.renewal_error: TrustedPublishingError | None = None
         self._lifetime = DEFAULT_LIFETIME
         self._exchanged: set[str] = set()
         self._lock = threading.Lock()
         self.mint_count = 0
+        self.exchange_attempts = 3
+        self.exchange_backoff = exchange_backoff
 
     def exchange(self) -> MintedToken:
-        """Get a fresh OIDC token and mint an upload token with it."""
+        """Mint an upload token; on a 5xx or lost answer, again with a fresh OIDC token.
+
+        The lost answer may have consumed the first token, so each try asks the CI provider anew
+        (GitLab has only one token per job: its retry will most likely be refused as reused).
+        """
+        for attempt in range(1, self.exchange_attempts + 1):
+            try:
+                return self._exchange_once()
+            except ExchangeUnavailable:
+                if attempt == self.exchange_attempts:
+                    raise
+                time.sleep(self.exchange_backoff * attempt)
+        raise AssertionError("unreachable")
+
+    def _exchange_once(self) -> MintedToken:
         oidc_token = ambient_token(self.audience)
         if oidc_token is None:
             raise TrustedPublishingError(
@@ -310,10 +337,11 @@ class TrustedPublisher:
             if self._needs_renewal():
                 try:
                     self.exchange()
-                except TrustedPublishingError:
+                except TrustedPublishingError as exc:
                     # twine's rule: keep a token that has not actually expired yet.
                     if self.minted is None or self.clock() >= self.minted.expires:
                         raise
+                    self.renewal_error = exc
             assert self.minted is not None
             return Credential(
                 username="__token__",
@@ -321,6 +349,15 @@ class TrustedPublisher:
                 source=f"trusted publishing ({self.provider})",
                 kind="trusted-publishing",
             )
+
+    def explain_refusal(self, error: Any) -> Any:
+        """A refused upload after a failed renewal is the renewal's fault: say that, not just 403."""
+        if self.renewal_error is None:
+            return error
+        renewal = self.renewal_error
+        return TrustedPublishingError(
+            renewal.message, hint=renewal.hint, details=(f"the index said: {error.message}",)
+        )
 
     def burn(self) -> None:
         """Revoke the minted token where the index offers that (best effort, outcome ignored)."""

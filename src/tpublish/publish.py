@@ -16,7 +16,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD, TPublishError, UploadError
+from tpublish.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UPLOAD,
+    CredentialError,
+    TPublishError,
+    UploadError,
+)
 from tpublish.index import RetryableError
 from tpublish.multipart import Digests, hash_file
 
@@ -39,6 +46,10 @@ class CredentialSource(Protocol):
 
     def current(self) -> Credential: ...
 
+    def explain_refusal(self, error: CredentialError) -> TPublishError:
+        """The error to show when the index refused this source's credential."""
+        ...
+
 
 @dataclass(frozen=True)
 class StaticCredential:
@@ -46,6 +57,9 @@ class StaticCredential:
 
     def current(self) -> Credential:
         return self.credential
+
+    def explain_refusal(self, error: CredentialError) -> TPublishError:
+        return error
 
 
 @dataclass(frozen=True)
@@ -194,6 +208,8 @@ class Publisher:
                     extra_fields=self.options.extra_fields(dist),
                     on_chunk=lambda n: self._sent(dist, n),
                 )
+            except CredentialError as exc:
+                raise self.credentials.explain_refusal(exc) from exc
             except RetryableError as exc:
                 if result.attempts > self.options.retries:
                     raise
