@@ -1,17 +1,23 @@
 """Open a wheel or an sdist just far enough to get its core metadata and its member names.
 
 Nothing is extracted to disk and no metadata member larger than ``MAX_METADATA_BYTES`` is read.
+Hostile archives are refused in bounded time and memory: at most ``MAX_MEMBERS`` members, an sdist
+is decompressed no further than ``decompression_limit`` allows, and member names that point
+outside the archive, links that leave it, device files and duplicate metadata are errors.
 Every problem found here is a ``DistributionError`` naming the file.
 """
 
 from __future__ import annotations
 
+import gzip
+import posixpath
+import struct
 import tarfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -19,6 +25,12 @@ from packaging.version import InvalidVersion, Version
 from tpublish.errors import DistributionError
 
 MAX_METADATA_BYTES = 4 << 20
+MAX_MEMBERS = 100_000
+MAX_READ = 16 << 20  # the largest single read of tar headers tpublish allows
+# PyPI's decompression-bomb rule (protocol §7.2 step 22): more than 64 MiB uncompressed and more
+# than 50 times the file's size.
+COMPRESSION_RATIO_MIN_SIZE = 64 << 20
+COMPRESSION_RATIO_THRESHOLD = 50
 REBUILD_HINT = "Rebuild the distribution with a current build backend (`python -m build`)."
 
 
@@ -61,8 +73,68 @@ def check_license_files(path: Path, archive: Archive, license_files: Sequence[st
 # -- wheels -------------------------------------------------------------------------------------
 
 
+def decompression_limit(size: int) -> int:
+    """The most uncompressed bytes a file of ``size`` bytes may hold before it counts as a bomb."""
+    return max(COMPRESSION_RATIO_MIN_SIZE, size * COMPRESSION_RATIO_THRESHOLD)
+
+
+def check_member_name(path: Path, name: str) -> None:
+    """A member name must stay inside the archive: not absolute, no '..' component."""
+    parts = name.replace("\\", "/").split("/")
+    drive = len(name) > 1 and name[0].isalpha() and name[1] == ":"
+    if name.startswith(("/", "\\")) or ".." in parts or drive:
+        raise DistributionError(
+            f"member '{name}' points outside the archive (an absolute path or '..');"
+            " installers refuse it",
+            REBUILD_HINT,
+            path=path,
+        )
+
+
+def _check_unique(path: Path, names: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise DistributionError(
+                f"the archive holds '{name}' more than once", REBUILD_HINT, path=path
+            )
+        seen.add(name)
+
+
+def _too_many_members(path: Path, count: int) -> DistributionError:
+    return DistributionError(
+        f"the archive has {count} members, more than the {MAX_MEMBERS} tpublish reads",
+        "A distribution with that many files is almost certainly broken or hostile.",
+        path=path,
+    )
+
+
+def zip_entry_count(stream: IO[bytes]) -> int | None:
+    """The member count the zip's end-of-central-directory record declares (None: no record)."""
+    size = stream.seek(0, 2)
+    tail_length = min(size, 22 + 0xFFFF)
+    stream.seek(size - tail_length)
+    tail = stream.read(tail_length)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
+    locator = at - 20
+    if count == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+        (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+        stream.seek(offset)
+        record = stream.read(56)
+        if len(record) == 56 and record[:4] == b"PK\x06\x06":
+            (count,) = struct.unpack("<Q", record[32:40])
+    return int(count)
+
+
 def read_wheel(path: Path, name_part: str, version_part: str) -> Archive:
     """The METADATA of a wheel whose filename starts ``<name_part>-<version_part>-``."""
+    with path.open("rb") as stream:
+        count = zip_entry_count(stream)
+    if count is not None and count > MAX_MEMBERS:
+        raise _too_many_members(path, count)
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -72,7 +144,14 @@ def read_wheel(path: Path, name_part: str, version_part: str) -> Archive:
             path=path,
         ) from exc
     with zf:
-        names = frozenset(zf.namelist())
+        listed = zf.namelist()
+        if len(listed) > MAX_MEMBERS:
+            raise _too_many_members(path, len(listed))
+        for name in listed:
+            check_member_name(path, name)
+        _check_unique(path, listed)
+        names = frozenset(listed)
+        _check_single_dist_info(path, names)
         dist_info = _find_dist_info(path, names, name_part, version_part)
         for required in ("WHEEL", "RECORD"):
             if f"{dist_info}/{required}" not in names:
@@ -85,6 +164,23 @@ def read_wheel(path: Path, name_part: str, version_part: str) -> Archive:
         with zf.open(member) as stream:
             data = read_bounded(stream, path, member)
     return Archive(data, "METADATA", names, f"{dist_info}/licenses/")
+
+
+def _check_single_dist_info(path: Path, names: frozenset[str]) -> None:
+    """Installers refuse a wheel with two top-level ``.dist-info`` directories."""
+    tops = sorted(
+        {
+            n.split("/", 1)[0]
+            for n in names
+            if "/" in n and n.split("/", 1)[0].endswith(".dist-info")
+        }
+    )
+    if len(tops) > 1:
+        raise DistributionError(
+            f"Wheel '{path.name}' contains multiple .dist-info directories ({', '.join(tops[:3])})",
+            REBUILD_HINT,
+            path=path,
+        )
 
 
 def _find_dist_info(path: Path, names: frozenset[str], name_part: str, version_part: str) -> str:
@@ -130,20 +226,97 @@ def read_sdist(path: Path) -> Archive:
             "An sdist must be a gzip-compressed tar archive; rebuild it with `python -m build`.",
             path=path,
         )
-    try:
-        tf = tarfile.open(path, mode="r:gz")  # noqa: SIM115 (closed below, in `with tf`)
-    except tarfile.TarError as exc:
-        raise DistributionError(
-            f"not a valid sdist: not a readable tar.gz archive ({exc})", REBUILD_HINT, path=path
-        ) from exc
-    with tf:
-        data: bytes | None = None
-        names: set[str] = set()
-        for member in tf:
-            names.add(member.name)
-            if data is None and _is_pkg_info(member.name):
-                data = _read_tar_member(tf, member, path)
+    limit = decompression_limit(path.stat().st_size)
+    with path.open("rb") as raw, gzip.GzipFile(fileobj=raw) as unzipped:
+        bounded = cast("IO[bytes]", _BoundedStream(unzipped, limit, path))
+        try:
+            tf = tarfile.open(fileobj=bounded, mode="r:")  # noqa: SIM115 (closed below)
+        except tarfile.TarError as exc:
+            raise DistributionError(
+                f"not a valid sdist: not a readable tar.gz archive ({exc})",
+                REBUILD_HINT,
+                path=path,
+            ) from exc
+        with tf:
+            data, names = _scan_sdist(tf, path)
     return _sdist_archive(path, names, data)
+
+
+def _scan_sdist(tf: tarfile.TarFile, path: Path) -> tuple[bytes | None, set[str]]:
+    data: bytes | None = None
+    names: set[str] = set()
+    while (member := tf.next()) is not None:
+        if len(names) >= MAX_MEMBERS:
+            raise _too_many_members(path, len(names) + 1)
+        _check_tar_member(path, member)
+        if _is_pkg_info(member.name):
+            if data is not None or member.name in names:
+                raise DistributionError(
+                    f"the sdist holds more than one {member.name}", REBUILD_HINT, path=path
+                )
+            data = _read_tar_member(tf, member, path)
+        names.add(member.name)
+        cast("Any", tf).members.clear()  # the names are all we keep: bounded memory
+    return data, names
+
+
+def _check_tar_member(path: Path, member: tarfile.TarInfo) -> None:
+    check_member_name(path, member.name)
+    if member.isdev():
+        raise DistributionError(
+            f"member '{member.name}' is a device file or FIFO", REBUILD_HINT, path=path
+        )
+    if member.issparse():
+        raise DistributionError(
+            f"member '{member.name}' is a sparse file, which PyPI refuses", REBUILD_HINT, path=path
+        )
+    if member.issym() or member.islnk():
+        base = posixpath.dirname(member.name) if member.issym() else ""
+        target = posixpath.normpath(posixpath.join(base, member.linkname))
+        if member.linkname.startswith("/") or target == ".." or target.startswith("../"):
+            raise DistributionError(
+                f"member '{member.name}' links outside the archive (to '{member.linkname}')",
+                REBUILD_HINT,
+                path=path,
+            )
+
+
+class _BoundedStream:
+    """A forward-reading view of a decompressed stream that refuses to go past ``limit`` bytes."""
+
+    def __init__(self, stream: gzip.GzipFile, limit: int, path: Path) -> None:
+        self._stream, self._limit, self._path = stream, limit, path
+
+    def _refuse(self) -> DistributionError:
+        return DistributionError(
+            f"the archive holds more than {self._limit >> 20} MiB uncompressed, over"
+            f" {COMPRESSION_RATIO_THRESHOLD} times its size: refusing to read further"
+            " (a decompression bomb, or a corrupt size field)",
+            REBUILD_HINT,
+            path=self._path,
+        )
+
+    def read(self, size: int = -1) -> bytes:
+        if size > MAX_READ:
+            raise DistributionError(
+                f"a tar header declares {size} bytes of extended data; refusing to read it",
+                REBUILD_HINT,
+                path=self._path,
+            )
+        room = self._limit - self._stream.tell()
+        data = self._stream.read(room + 1 if size < 0 or size > room else size)
+        if len(data) > room:
+            raise self._refuse()
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        target = offset if whence == 0 else self._stream.tell() + offset
+        if whence not in (0, 1) or target > self._limit:
+            raise self._refuse()
+        return self._stream.seek(target)
+
+    def tell(self) -> int:
+        return self._stream.tell()
 
 
 def _is_pkg_info(name: str) -> bool:

@@ -37,6 +37,7 @@ _CHUNK = 1 << 20
 # Everything a damaged archive can make zipfile, tarfile, gzip or zlib raise.
 _ARCHIVE_ERRORS = (OSError, EOFError, ValueError, LookupError, RuntimeError, struct.error)
 _ZIP_TAR_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, zlib.error)
+ARCHIVE_ERRORS = (*_ARCHIVE_ERRORS, *_ZIP_TAR_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ def collect(paths: Sequence[str]) -> list[Path]:
     if errors:
         raise errors[0]
     return found
+
+
+def collect_all(paths: Sequence[str]) -> tuple[list[Path], list[DistributionError]]:
+    """Like ``collect``, but files of an unsupported type come back as errors, one per file."""
+    return _collect(paths)
 
 
 def _collect(paths: Sequence[str]) -> tuple[list[Path], list[DistributionError]]:
@@ -166,6 +172,11 @@ def read_distribution(path: Path) -> Distribution:
             "The file may be truncated or corrupt; rebuild it with `python -m build`.",
             path=path,
         ) from exc
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an exception raised while reading an archive."""
+    return _describe(exc)
 
 
 def _describe(exc: BaseException) -> str:

@@ -63,6 +63,10 @@ _MULTI_FIELDS = (
 )
 # Lower-cased header -> header as the spec writes it, for every field up to 2.5.
 _HEADERS = {header.lower(): header for _, _, header in (*_SINGLE_FIELDS, *_MULTI_FIELDS)}
+# Upload form field -> RawMetadata key, and RawMetadata key -> header, for the checks.
+FORM_TO_RAW = {field: key for field, key, _ in (*_SINGLE_FIELDS, *_MULTI_FIELDS)}
+RAW_TO_HEADER = {key: header for _, key, header in (*_SINGLE_FIELDS, *_MULTI_FIELDS)}
+MULTI_USE_FORM_FIELDS = frozenset(field for field, _, _ in _MULTI_FIELDS)
 
 
 @dataclass(frozen=True)

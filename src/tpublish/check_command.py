@@ -1,0 +1,87 @@
+"""``tpublish check``: tell, per file, whether the index will accept it, and why not.
+
+Results go to stdout: one ``<filename>: error: <message>`` or ``<filename>: warning: <message>``
+line per finding (``<filename>: ok`` for a clean file) and a summary line; with ``--json``, one
+document instead. Exit code 0 when no file has an error, 2 otherwise (``--strict``: warnings
+count as errors).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tpublish.errors import EXIT_INPUT, EXIT_OK
+
+if TYPE_CHECKING:
+    from tpublish.checks import FileReport
+    from tpublish.console import Console
+
+
+def run_check(console: Console, paths: list[str], options: dict[str, Any]) -> int:
+    """Check the files, show the findings, return the exit code."""
+    from tpublish.checks import check_files, strict
+
+    reports = check_files(paths)
+    if options.get("strict"):
+        reports = strict(reports)
+    exit_code = EXIT_INPUT if any(not r.ok for r in reports) else EXIT_OK
+    if console.json_mode:
+        console.emit_json(check_document(reports, exit_code))
+    else:
+        show_reports(console, reports)
+    return exit_code
+
+
+def check_document(reports: list[FileReport], exit_code: int) -> dict[str, Any]:
+    """The ``--json`` document: every file with its findings, and the totals."""
+    return {
+        "files": [
+            {
+                "filename": r.filename,
+                "path": str(r.path),
+                "ok": r.ok,
+                "findings": [
+                    {"severity": f.severity, "code": f.code, "message": f.message}
+                    for f in r.findings
+                ],
+            }
+            for r in reports
+        ],
+        "errors": sum(len(r.errors) for r in reports),
+        "warnings": sum(len(r.warnings) for r in reports),
+        "exit_code": exit_code,
+    }
+
+
+def summary_line(reports: list[FileReport]) -> str:
+    errors = sum(len(r.errors) for r in reports)
+    warnings = sum(len(r.warnings) for r in reports)
+    files = _plural(len(reports), "file")
+    if not (errors or warnings):
+        return f"checked {files}: no problems found"
+    refused = sum(1 for r in reports if not r.ok)
+    tail = f" ({_plural(refused, 'file')} would be refused)" if refused else ""
+    return f"checked {files}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{tail}"
+
+
+def show_reports(console: Console, reports: list[FileReport]) -> None:
+    from rich.text import Text
+
+    from tpublish.checks import printable
+    from tpublish.redact import redact
+
+    styles = {"error": "red", "warning": "yellow"}
+    for report in reports:
+        if not report.findings:
+            console.out.print(Text(redact(f"{printable(report.filename)}: ok"), style="green"))
+        for finding in report.findings:
+            line = f"{printable(report.filename)}: {finding.severity}: {finding.message}"
+            console.out.print(Text(redact(line), style=styles[finding.severity]))
+        if report.dist is not None:
+            dist = report.dist
+            console.verbose(f"{report.filename}: {dist.name} {dist.version} ({dist.filetype})")
+    console.out.print(Text(summary_line(reports), style="bold"))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")

@@ -1,0 +1,267 @@
+"""Check distributions against every rule the index applies, before anything is uploaded.
+
+``check_files`` reads each named file (``dists``), then runs the rules on it (``rules_*``) and
+on the files as a release (one sdist per release, one filename once, one release at a time).
+Each file gets a ``FileReport`` of ``Finding`` s: errors make the index refuse the file,
+warnings do not. No printing here: ``check_command`` and ``upload_command`` show the reports.
+
+Safety rules always run: archive structure, name/version/filename consistency, filenames, tags.
+``deep=False`` (``upload --no-check``) skips the rest: metadata fields, description rendering,
+RECORD contents and the release-wide warning.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from tpublish.dists import (
+    ARCHIVE_ERRORS,
+    SDIST,
+    Distribution,
+    InvalidDistributions,
+    collect_all,
+    describe_error,
+    read_distribution,
+)
+from tpublish.errors import DistributionError
+from tpublish.rules_common import ERROR, WARNING, Finding, error, warning
+from tpublish.rules_description import description_findings
+from tpublish.rules_files import (
+    DEFAULT_SIZE_LIMIT,
+    filename_findings,
+    sdist_findings,
+    size_findings,
+    wheel_findings,
+)
+from tpublish.rules_metadata import metadata_findings
+
+# PyPI's own policy, not a property of the file: other indexes may accept these, so an upload
+# to another index only warns about them (protocol §7.2 steps 6, 22-24).
+PYPI_POLICY = frozenset(
+    {
+        "metadata-version",
+        "local-version",
+        "wheel-platform-tag",
+        "wheel-filename",
+        "wheel-layout",
+        "sdist-filename",
+        "zip-bomb",
+        "zip-compression",
+        "zip-framing",
+    }
+)
+# Reader warnings the rules above restate in the index's words (and with their severity).
+_RESTATED = ("PyPI rejects it", "is not one PyPI accepts")
+# Codes of the rules ``--no-check`` skips.
+DEEP_CODES_PREFIXES = ("invalid-", "description-", "summary-", "license-", "deprecated-", "direct-")
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """The findings for one file; ``dist`` is None when the file could not be read at all."""
+
+    path: Path
+    findings: tuple[Finding, ...]
+    dist: Distribution | None = None
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def is_pypi(upload_url: str | None) -> bool:
+    """Whether ``upload_url`` is PyPI or TestPyPI (None: no index named, assume PyPI)."""
+    if upload_url is None:
+        return True
+    return upload_url.startswith(("https://upload.pypi.org/", "https://test.pypi.org/"))
+
+
+def check_files(
+    paths: Sequence[str],
+    *,
+    deep: bool = True,
+    pypi: bool = True,
+    size_limit: int = DEFAULT_SIZE_LIMIT,
+) -> list[FileReport]:
+    """Read and check every named file; a bad argument (nothing matches) raises ``InputError``."""
+    found, refused = collect_all(paths)
+    reports = [_unreadable(exc) for exc in refused]
+    reports += [check_path(path, deep=deep, size_limit=size_limit) for path in found]
+    reports = release_findings(reports, deep=deep)
+    return reports if pypi else [_for_other_index(report) for report in reports]
+
+
+def check_path(
+    path: Path, *, deep: bool = True, size_limit: int = DEFAULT_SIZE_LIMIT
+) -> FileReport:
+    """Read one file and run every per-file rule on it."""
+    findings = filename_findings(path.name)
+    try:
+        dist = read_distribution(path)
+    except DistributionError as exc:
+        findings.append(error("bad-distribution", printable(exc.message)))
+        return FileReport(path, tuple(findings))
+    try:
+        findings += distribution_findings(dist, deep=deep, size_limit=size_limit)
+    except ARCHIVE_ERRORS as exc:
+        findings.append(
+            error("bad-distribution", f"cannot read the archive: {describe_error(exc)}")
+        )
+    return FileReport(path, tuple(replace(f, message=printable(f.message)) for f in findings), dist)
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters (from hostile names) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def distribution_findings(
+    dist: Distribution, *, deep: bool = True, size_limit: int = DEFAULT_SIZE_LIMIT
+) -> list[Finding]:
+    """Every per-file rule, on a file ``dists`` has read; the reader's own warnings come first."""
+    findings = [
+        warning("metadata-warning", text)
+        for text in dist.warnings
+        if not any(marker in text for marker in _RESTATED)
+    ]
+    findings += size_findings(dist, size_limit)
+    findings += sdist_findings(dist)
+    findings += wheel_findings(dist, deep=deep)
+    findings += metadata_findings(dist.fields, deep=deep)
+    if deep:
+        findings += description_findings(dist.fields)
+    return findings
+
+
+def _unreadable(exc: DistributionError, path: Path | None = None) -> FileReport:
+    where = exc.path or path
+    assert where is not None
+    return FileReport(where, (error("bad-distribution", exc.message),))
+
+
+# -- the files as a release ---------------------------------------------------------------------
+
+
+def release_findings(reports: list[FileReport], *, deep: bool = True) -> list[FileReport]:
+    """Add the rules that look at all files at once: duplicates, sdists, mixed releases."""
+    extra: dict[Path, list[Finding]] = {r.path: [] for r in reports}
+    first_by_name: dict[str, Path] = {}
+    for report in reports:
+        first = first_by_name.setdefault(report.filename, report.path)
+        if first != report.path:
+            extra[report.path].append(
+                error(
+                    "duplicate-filename",
+                    f"another file given has the same name ({first}): the index takes one file"
+                    " per name",
+                )
+            )
+    dists = [r.dist for r in reports if r.dist is not None]
+    for dist, finding in _second_sdists(dists):
+        extra[dist.path].append(finding)
+    if deep:
+        for dist, finding in _mixed_releases(dists):
+            extra[dist.path].append(finding)
+    return [replace(r, findings=r.findings + tuple(extra[r.path])) for r in reports]
+
+
+def _release_key(dist: Distribution) -> tuple[str, Version]:
+    return canonicalize_name(dist.name), Version(dist.version)
+
+
+def _second_sdists(dists: Iterable[Distribution]) -> Iterable[tuple[Distribution, Finding]]:
+    first: dict[tuple[str, Version], Distribution] = {}
+    for dist in (d for d in dists if d.filetype == SDIST):
+        earlier = first.setdefault(_release_key(dist), dist)
+        if earlier is not dist:
+            yield (
+                dist,
+                error(
+                    "one-sdist",
+                    "Only one sdist may be uploaded per release."
+                    f" ({earlier.filename} is an sdist of {dist.name} {dist.version} too)",
+                ),
+            )
+
+
+def _mixed_releases(dists: Sequence[Distribution]) -> Iterable[tuple[Distribution, Finding]]:
+    counts = Counter(_release_key(d) for d in dists)
+    if len(counts) < 2:
+        return
+    main_key = max(counts, key=lambda key: counts[key])  # the first of the most common
+    main = next(d for d in dists if _release_key(d) == main_key)
+    for dist in dists:
+        if _release_key(dist) != main_key:
+            yield (
+                dist,
+                warning(
+                    "mixed-releases",
+                    f"this file is {dist.name} {dist.version}, but {counts[main_key]} of the"
+                    f" {len(dists)} files given are {main.name} {main.version}: a stale file"
+                    " in dist/?",
+                ),
+            )
+
+
+# -- severities ---------------------------------------------------------------------------------
+
+
+def _for_other_index(report: FileReport) -> FileReport:
+    """PyPI's own policy only warns when the upload goes to another index."""
+    findings = tuple(
+        Finding(WARNING, f.code, f"{f.message} (PyPI refuses this; this index may accept it)")
+        if f.severity == ERROR and f.code in PYPI_POLICY
+        else f
+        for f in report.findings
+    )
+    return replace(report, findings=findings)
+
+
+def strict(reports: Iterable[FileReport]) -> list[FileReport]:
+    """``--strict``: every warning becomes an error."""
+    return [
+        replace(r, findings=tuple(replace(f, severity=ERROR) for f in r.findings)) for r in reports
+    ]
+
+
+class CheckFailed(InvalidDistributions):
+    """Some files would be refused by the index; ``errors`` holds one error per finding."""
+
+    def __init__(self, reports: Sequence[FileReport]) -> None:
+        bad = [r for r in reports if not r.ok]
+        errors = [DistributionError(f.message, path=r.path) for r in bad for f in r.errors]
+        super().__init__(errors, total=len(reports))
+        noun = "file" if len(reports) == 1 else "files"
+        verb = "has" if len(bad) == 1 else "have"
+        self.message = f"{len(bad)} of {len(reports)} {noun} {verb} errors; nothing was uploaded"
+        self.args = (self.message,)
+        if any(f.code.startswith(DEEP_CODES_PREFIXES) for r in bad for f in r.errors):
+            self.hint = (
+                "Fix the files listed above (`tpublish check` shows every finding), or pass"
+                " --no-check to skip the metadata and description checks."
+            )
+
+
+def raise_for_errors(reports: Sequence[FileReport]) -> list[Distribution]:
+    """The distributions, when no file has an error; else ``CheckFailed`` listing each error."""
+    if any(not r.ok for r in reports):
+        raise CheckFailed(reports)
+    return [r.dist for r in reports if r.dist is not None]
