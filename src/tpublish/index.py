@@ -119,6 +119,9 @@ class Index:
                 f"the index did not answer in time ({type(exc).__name__})"
             ) from exc
         except httpx.TransportError as exc:
+            tls_error = _tls_failure(exc, self._netloc)
+            if tls_error is not None:  # a trust or certificate problem: retrying cannot help
+                raise tls_error from exc
             raise RetryableError(
                 f"connection to {self._netloc} failed: {_transport_reason(exc)}"
             ) from exc
@@ -234,6 +237,36 @@ class Index:
         except httpx.HTTPError:
             return None
         return Digests(sha256.hexdigest(), blake2.hexdigest())
+
+
+def _tls_failure(exc: BaseException, netloc: str) -> NetworkError | None:
+    """A ``NetworkError`` (not retried) when ``exc`` is a TLS trust or handshake refusal, else None."""
+    import ssl
+
+    cause: BaseException | None = exc
+    for _ in range(10):  # httpx -> httpcore -> ssl
+        if cause is None:
+            return None
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return NetworkError(
+                f"TLS certificate verification failed for {netloc}: "
+                f"{cause.verify_message or cause.reason}",
+                hint="if the index uses a private CA, give its bundle with --cert "
+                "(or SSL_CERT_FILE / REQUESTS_CA_BUNDLE)",
+            )
+        reason = getattr(cause, "reason", None) or ""
+        # A TLS alert from the server (a missing or untrusted client certificate is reported as
+        # a certificate alert, or under TLS 1.2 as a plain handshake failure) will not go away
+        # on a retry.
+        if isinstance(cause, ssl.SSLError) and any(
+            word in reason for word in ("CERTIFICATE", "UNKNOWN_CA", "HANDSHAKE_FAILURE")
+        ):
+            return NetworkError(
+                f"{netloc} refused the TLS connection: {reason.lower().replace('_', ' ')}",
+                hint="the index wants a TLS client certificate it trusts: give it with --client-cert",
+            )
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _transport_reason(exc: Exception) -> str:

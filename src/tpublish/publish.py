@@ -8,11 +8,11 @@ re-run (with ``--skip-existing``) finishes the release.
 
 from __future__ import annotations
 
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from tpublish.dists import Distribution
     from tpublish.index import Index, RemoteFile
 
+CANCEL_GRACE = 1.0  # seconds cancelled uploads get to stop before the report is made
+
 UPLOADED, SKIPPED, FAILED, NOT_ATTEMPTED, INTERRUPTED = (
     "uploaded",
     "skipped",
@@ -39,6 +41,9 @@ UPLOADED, SKIPPED, FAILED, NOT_ATTEMPTED, INTERRUPTED = (
     "not attempted",
     "interrupted",
 )
+
+
+MAX_RETRY_AFTER = 300.0  # seconds: a longer Retry-After fails the file instead of waiting
 
 
 class CredentialSource(Protocol):
@@ -153,11 +158,10 @@ class Publisher:
         sdists = [r for r in results if r.dist.filetype == "sdist"]
         batches = [wheels[:1], wheels[1:], sdists[:1], sdists[1:]]
         try:
-            with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-                for batch in batches:
-                    if self._stop.is_set():
-                        break
-                    self._run_batch(pool, batch)
+            for batch in batches:
+                if self._stop.is_set():
+                    break
+                self._run_batch(batch)
         except KeyboardInterrupt:
             self._cancel()
             report.interrupted = True
@@ -170,16 +174,51 @@ class Publisher:
         self._stop.set()
         self._sleep.set()
 
-    def _run_batch(self, pool: ThreadPoolExecutor, batch: list[FileResult]) -> None:
-        pending: set[Future[None]] = {pool.submit(self._upload_one, result) for result in batch}
+    def _run_batch(self, batch: list[FileResult]) -> None:
+        """Upload ``batch`` on up to ``concurrency`` daemon threads.
+
+        Daemon threads, not a ``ThreadPoolExecutor``: after Ctrl-C an upload blocked on a silent
+        index must not hold the process (the executor's threads are joined at exit) until the
+        read timeout ends it.
+        """
+        work: queue.SimpleQueue[FileResult] = queue.SimpleQueue()
+        for result in batch:
+            work.put(result)
+        done = [threading.Event() for _ in range(min(len(batch), max(1, self.options.concurrency)))]
+        for n, finished in enumerate(done):
+            threading.Thread(
+                target=self._work, args=(work, finished), daemon=True, name=f"upload-{n}"
+            ).start()
         try:
-            while pending:
+            for finished in done:
                 # A timeout keeps the main thread responsive to Ctrl-C.
-                _done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                while not finished.wait(0.2):
+                    pass
         except KeyboardInterrupt:
             self._cancel()
-            wait(pending)
+            self._let_finish(done)
             raise
+
+    @staticmethod
+    def _let_finish(done: list[threading.Event]) -> None:
+        """Give cancelled uploads a moment to stop cleanly (a second Ctrl-C stops waiting)."""
+        deadline = time.monotonic() + CANCEL_GRACE
+        try:
+            for finished in done:
+                finished.wait(max(0.0, deadline - time.monotonic()))
+        except KeyboardInterrupt:
+            pass
+
+    def _work(self, work: queue.SimpleQueue[FileResult], finished: threading.Event) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    result = work.get_nowait()
+                except queue.Empty:
+                    return
+                self._upload_one(result)
+        finally:
+            finished.set()
 
     def _upload_one(self, result: FileResult) -> None:
         if self._stop.is_set():
@@ -191,6 +230,9 @@ class Publisher:
             result.outcome = INTERRUPTED
         except TPublishError as exc:
             result.outcome, result.error = FAILED, exc
+            self._stop.set()
+        except Exception as exc:  # noqa: BLE001  (a bug: reported with the file, not lost in a thread)
+            result.outcome, result.error = FAILED, internal_error(exc)
             self._stop.set()
         self.emit(Finished(result))
 
@@ -231,9 +273,14 @@ class Publisher:
 
     def _wait_before_retry(self, dist: Distribution, attempt: int, exc: RetryableError) -> None:
         delay = exc.retry_after
+        if delay is not None and delay > MAX_RETRY_AFTER:
+            # Honouring "come back tomorrow" would hang a release; say so instead.
+            raise RetryableError(f"{exc.message} (the index asks to wait {delay:.0f} s)")
         if delay is None:
             ceiling = min(self.options.max_backoff, self.options.backoff * 2 ** (attempt - 1))
             delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not crypto)
+        if self._stop.is_set():
+            raise _Cancelled  # no "retrying" line when nothing will be retried
         self.emit(Retrying(dist, attempt, delay, exc.message))
         if self._sleep.wait(delay) or self._stop.is_set():
             raise _Cancelled
@@ -248,7 +295,7 @@ class Publisher:
         if remote is None:
             return False
         result.digests = hash_file(result.dist.path)
-        self._settle_existing(result, "the file is already on the index", response_lost=False)
+        self._settle_existing(result, "", response_lost=False)
         return True
 
     def _settle_existing(self, result: FileResult, message: str, response_lost: bool) -> None:
@@ -260,6 +307,7 @@ class Publisher:
                 f"a different file named {result.dist.filename} is already on the index",
                 hint="an index never lets a file name be reused: build a new version",
                 path=result.dist.path,
+                details=(f"the index said: {message}",) if message else (),
             )
         if response_lost:
             # Our earlier attempt stored it and its answer was lost.
@@ -270,7 +318,11 @@ class Publisher:
             return
         if self.options.skip_existing:
             result.outcome = SKIPPED
-            result.note = "already on the index" if same else f"index says it exists: {message}"
+            result.note = (
+                "already on the index"
+                if same
+                else f"index says it exists: {message or 'listed, not verified'}"
+            )
             return
         raise UploadError(
             f"already on the index: {message}"
@@ -294,6 +346,16 @@ class Publisher:
         if remote_sha is None:
             return None
         return remote_sha.lower() == result.digests.sha256
+
+
+def internal_error(exc: Exception) -> TPublishError:
+    """An unexpected exception as an error a user can report (``__cause__`` keeps the traceback)."""
+    error = TPublishError(
+        f"internal error: {type(exc).__name__}: {exc}",
+        hint="this is a bug in tpublish; run again with --debug and report the traceback",
+    )
+    error.__cause__ = exc
+    return error
 
 
 def delay_description(seconds: float) -> str:

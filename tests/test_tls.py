@@ -1,0 +1,309 @@
+"""TLS and where credentials may travel: a private CA, client certificates, clear text, redirects.
+
+The fake index speaks plain HTTP; ``TLSFront`` terminates TLS (with a ``trustme`` test CA) in front
+of it, so every upload still lands in the fake index and can be checked there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+
+from builders import make_sdist, make_wheel
+from cli_helpers import Run, tpublish
+from fakeindex import FakeIndex, fake_index
+from tpublish.errors import EXIT_INPUT, EXIT_NETWORK, EXIT_OK
+
+PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
+
+
+class TLSFront:
+    """Accept TLS on 127.0.0.1 with ``context`` and relay the plain bytes to ``backend``."""
+
+    def __init__(self, context: ssl.SSLContext, backend: tuple[str, int]) -> None:
+        self.context, self.backend = context, backend
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.handshake_errors: list[str] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                raw, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        try:
+            tls = self.context.wrap_socket(raw, server_side=True)
+        except OSError as exc:
+            self.handshake_errors.append(str(exc))
+            raw.close()
+            return
+        with tls, socket.create_connection(self.backend) as plain:
+            threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
+            _pump(tls, plain)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+@dataclass(frozen=True)
+class Pki:
+    ca: trustme.CA
+    ca_pem: Path
+    server: trustme.LeafCert
+    client_pem: Path  # key and certificate chain of a client the server trusts
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    directory = tmp_path_factory.mktemp("pki")
+    ca = trustme.CA()
+    ca_pem = directory / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_pem))
+    client_pem = directory / "client.pem"
+    ca.issue_cert("uploader@example.com").private_key_and_cert_chain_pem.write_to_path(
+        str(client_pem)
+    )
+    return Pki(ca, ca_pem, ca.issue_cert("127.0.0.1", "localhost"), client_pem)
+
+
+@pytest.fixture
+def index() -> Iterator[FakeIndex]:
+    with fake_index() as running:
+        yield running
+
+
+@pytest.fixture
+def token(index: FakeIndex) -> str:
+    return index.add_api_token()
+
+
+def backend(index: FakeIndex) -> tuple[str, int]:
+    host, port = index.url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+@contextlib.contextmanager
+def https_front(
+    pki: Pki, index: FakeIndex, *, require_client_cert: bool = False
+) -> Iterator[TLSFront]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    pki.server.configure_cert(context)
+    if require_client_cert:
+        pki.ca.configure_trust(context)
+        context.verify_mode = ssl.CERT_REQUIRED
+        # In TLS 1.3 a refused client certificate is reported after the client's handshake has
+        # finished, racing with the request; TLS 1.2 refuses inside the handshake, every time.
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+    front = TLSFront(context, backend(index))
+    try:
+        yield front
+    finally:
+        front.close()
+
+
+@pytest.fixture
+def front(pki: Pki, index: FakeIndex) -> Iterator[TLSFront]:
+    with https_front(pki, index) as running:
+        yield running
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> list[Path]:
+    directory = tmp_path / "dist"
+    return [
+        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
+        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
+    ]
+
+
+def upload(
+    url: str, token: str, files: list[Path], *args: str, env: dict[str, str] | None = None
+) -> Run:
+    return tpublish(
+        "upload",
+        "--repository-url",
+        url,
+        "--token",
+        token,
+        "--no-progress",
+        "--retry-backoff",
+        "0.01",
+        "--timeout",
+        "5",
+        *args,
+        *(str(path) for path in files),
+        env=env,
+    )
+
+
+def assert_uploaded(index: FakeIndex, files: list[Path]) -> None:
+    assert sorted(index.files) == sorted(path.name for path in files)
+    for path in files:
+        assert index.files[path.name].data == path.read_bytes()
+
+
+def error_lines(run: Run) -> list[str]:
+    return [line for line in run.stderr.splitlines() if line.startswith("error:")]
+
+
+# -- a private CA -----------------------------------------------------------------------------------
+
+
+def test_upload_over_https_with_the_ca_given_by_cert(
+    pki: Pki, index: FakeIndex, front: TLSFront, token: str, dist: list[Path]
+) -> None:
+    run = upload(f"https://127.0.0.1:{front.port}/legacy/", token, dist, "--cert", str(pki.ca_pem))
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert_uploaded(index, dist)
+
+
+def test_without_the_ca_the_upload_fails_once_and_clearly(
+    index: FakeIndex, front: TLSFront, token: str, dist: list[Path]
+) -> None:
+    netloc = f"127.0.0.1:{front.port}"
+
+    run = upload(f"https://{netloc}/legacy/", token, dist)
+
+    assert run.exit_code == EXIT_NETWORK
+    assert error_lines(run) == [
+        f"error: TLS certificate verification failed for {netloc}: "
+        "unable to get local issuer certificate"
+    ]
+    assert "hint: if the index uses a private CA, give its bundle with --cert" in run.stderr
+    assert "Traceback" not in run.output
+    assert "retrying" not in run.stderr  # a trust problem is not worth a retry
+    assert index.requests == []
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+def test_ca_bundle_from_the_environment_is_honoured(
+    pki: Pki, index: FakeIndex, front: TLSFront, token: str, dist: list[Path], variable: str
+) -> None:
+    run = upload(
+        f"https://localhost:{front.port}/legacy/", token, dist, env={variable: str(pki.ca_pem)}
+    )
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert_uploaded(index, dist)
+
+
+def test_a_certificate_for_another_host_is_refused(
+    pki: Pki, index: FakeIndex, token: str, dist: list[Path]
+) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    pki.ca.issue_cert("index.example.org").configure_cert(context)
+    front = TLSFront(context, backend(index))
+    try:
+        run = upload(
+            f"https://127.0.0.1:{front.port}/legacy/", token, dist, "--cert", str(pki.ca_pem)
+        )
+    finally:
+        front.close()
+
+    assert run.exit_code == EXIT_NETWORK
+    (line,) = error_lines(run)
+    assert line.startswith("error: TLS certificate verification failed")
+    assert "127.0.0.1" in line
+    assert index.requests == []
+
+
+# -- client certificates ------------------------------------------------------------------------------
+
+
+def test_client_certificate_authentication(
+    pki: Pki, index: FakeIndex, token: str, dist: list[Path]
+) -> None:
+    with https_front(pki, index, require_client_cert=True) as front:
+        url = f"https://127.0.0.1:{front.port}/legacy/"
+        run = upload(
+            url, token, dist, "--cert", str(pki.ca_pem), "--client-cert", str(pki.client_pem)
+        )
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert_uploaded(index, dist)
+
+
+def test_without_the_client_certificate_the_upload_fails_clearly(
+    pki: Pki, index: FakeIndex, token: str, dist: list[Path]
+) -> None:
+    with https_front(pki, index, require_client_cert=True) as front:
+        netloc = f"127.0.0.1:{front.port}"
+        run = upload(f"https://{netloc}/legacy/", token, dist, "--cert", str(pki.ca_pem))
+        refused = list(front.handshake_errors)
+
+    assert run.exit_code == EXIT_NETWORK
+    (line,) = error_lines(run)
+    assert line.startswith(f"error: {netloc} refused the TLS connection: ")
+    assert "hint: the index wants a TLS client certificate it trusts" in run.stderr
+    assert "--client-cert" in run.stderr
+    assert "Traceback" not in run.output
+    assert refused and all("certificate" in error.lower() for error in refused)
+    assert index.requests == []
+
+
+# -- where credentials may go ------------------------------------------------------------------------
+
+
+def test_plain_http_to_another_host_is_refused_before_anything_is_sent(
+    token: str, dist: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def no_network(client: httpx.Client, request: httpx.Request, **kwargs: object) -> None:
+        sent.append(request)
+        raise AssertionError("nothing may be sent")
+
+    monkeypatch.setattr(httpx.Client, "send", no_network)
+
+    run = upload("http://example.com/legacy/", token, dist)
+
+    assert run.exit_code == EXIT_INPUT
+    assert error_lines(run) == [
+        "error: refusing to send credentials in clear text to http://example.com/legacy/"
+    ]
+    assert "https://" in run.stderr  # the hint says what to use instead
+    assert sent == []
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_host_is_not_followed(
+    index: FakeIndex, token: str, dist: list[Path], code: int
+) -> None:
+    with fake_index() as elsewhere:
+        target = f"http://localhost:{backend(elsewhere)[1]}/legacy/"
+        index.faults.add(
+            "/legacy/", "status", method="POST", code=code, headers={"Location": target}
+        )
+
+        run = upload(index.upload_url, token, dist)
+
+        assert elsewhere.requests == []
+        assert elsewhere.files == {}
+    assert run.exit_code == EXIT_INPUT
+    assert error_lines(run) == [
+        f"error: the index redirects {index.upload_url} to {target}; uploads are never redirected"
+    ]
+    assert "hint: if you trust the new address, give it with --repository-url" in run.stderr
+    assert len(index.uploads) == 1
+    assert index.files == {}
