@@ -1,27 +1,58 @@
-"""CI integration: GitHub Actions workflow commands (masking, annotations, step summary).
+"""CI integration: GitHub Actions workflow commands (masking, annotations, groups, step summary)
+and GitLab CI collapsible sections.
 
 GitHub hides any string announced with ``::add-mask::`` from the rest of the job's log, so the
 minted token is announced the moment it arrives. These lines are the one place a secret is written
 on purpose: the runner consumes them and never shows them.
+
+In a CI log each file's upload becomes one folded block (a GitHub ``::group::`` or a GitLab
+section), written whole when the file is done, since files upload concurrently. Outside CI none of
+this is written.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tpublish.redact import redact
+
+if TYPE_CHECKING:
+    from tpublish.publish import Event, FileResult, Report
+
+GITHUB, GITLAB = "github", "gitlab"
 
 
 def in_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+def in_gitlab_ci() -> bool:
+    return bool(os.environ.get("GITLAB_CI"))
+
+
+def log_style() -> str | None:
+    """``"github"`` or ``"gitlab"`` when the output is a CI job log that folds blocks, else None."""
+    if in_github_actions():
+        return GITHUB
+    if in_gitlab_ci():
+        return GITLAB
+    return None
+
+
 def escape(message: str) -> str:
     """Escape a workflow-command message (GitHub's rules: %, CR and LF)."""
     return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a workflow-command property value (``file=``): also ``:`` and ``,``."""
+    return escape(value).replace(":", "%3A").replace(",", "%2C")
 
 
 def mask(secret: str, stream: TextIO | None = None) -> None:
@@ -39,7 +70,7 @@ def annotate(
     """``::error::`` / ``::warning::`` annotation (no-op outside GitHub Actions)."""
     if not in_github_actions():
         return
-    where = f" file={escape(file)}" if file else ""
+    where = f" file={escape_property(file)}" if file else ""
     out = stream or sys.stdout
     out.write(f"::{level}{where}::{escape(redact(message))}\n")
     out.flush()
@@ -55,3 +86,121 @@ def append_step_summary(markdown: str) -> None:
             summary.write(redact(markdown).rstrip("\n") + "\n\n")
     except OSError:
         pass  # a summary is a courtesy; never fail a release over it
+
+
+# -- folded blocks ------------------------------------------------------------------------------
+
+
+def section_name(key: str) -> str:
+    """A GitLab section name (letters, digits, ``_``, ``.``, ``-``) made from ``key``."""
+    return "tpublish_" + re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+
+
+def folded(
+    style: str, title: str, lines: Sequence[str], *, key: str, started: float, ended: float
+) -> str:
+    """One collapsible block of log lines: a GitHub group, or a collapsed GitLab section."""
+    body = "".join(f"{line}\n" for line in lines)
+    if style == GITHUB:
+        return f"::group::{escape(title)}\n{body}::endgroup::\n"
+    name = section_name(key)
+    return (
+        f"\x1b[0Ksection_start:{int(started)}:{name}[collapsed=true]\r\x1b[0K{title}\n{body}"
+        f"\x1b[0Ksection_end:{int(ended)}:{name}\r\x1b[0K\n"
+    )
+
+
+class FoldedUploadLog:
+    """Upload events as one folded block per file; retries are said at once, unfolded."""
+
+    def __init__(self, style: str, write: Callable[[str], None]) -> None:
+        self.style, self.write = style, write
+        self._started: dict[Path, float] = {}
+
+    def handle(self, event: Event) -> None:
+        from tpublish.console import retry_line
+        from tpublish.publish import Finished, Retrying, Started
+
+        if isinstance(event, Started):
+            self._started[event.dist.path] = time.time()
+        elif isinstance(event, Retrying):
+            self.write(f"warning: {retry_line(event)}\n")
+        elif isinstance(event, Finished):
+            self.write(self.block(event.result))
+
+    def block(self, result: FileResult) -> str:
+        from tpublish.console import result_line
+
+        ended = time.time()
+        started = self._started.get(result.dist.path, ended)
+        return folded(
+            self.style,
+            result_line(result),
+            file_lines(result),
+            key=result.dist.filename,
+            started=started,
+            ended=ended,
+        )
+
+
+def file_lines(result: FileResult) -> list[str]:
+    """What a folded block says about one file."""
+    lines = [
+        f"file:     {result.dist.path}",
+        f"size:     {result.dist.size} bytes",
+        f"sha256:   {result.digests.sha256 if result.digests else '(not computed)'}",
+        f"attempts: {result.attempts}",
+    ]
+    if result.error is not None:
+        lines.append(f"error: {result.error}")
+        lines.extend(f"  {line}" for line in result.error.details)
+        if result.error.hint:
+            lines.append(f"hint: {result.error.hint}")
+    return lines
+
+
+# -- after the release --------------------------------------------------------------------------
+
+
+def report_upload(report: Report, *, stream: TextIO | None = None) -> None:
+    """In GitHub Actions: an ``::error file=...::`` annotation per failed file and a job summary."""
+    if not in_github_actions():
+        return
+    for result in report.results:
+        if result.error is not None:
+            error = result.error
+            message = "\n".join([str(error), *error.details, *([error.hint] if error.hint else [])])
+            annotate("error", message, file=str(result.dist.path), stream=stream)
+    append_step_summary(summary_markdown(report))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def summary_markdown(report: Report) -> str:
+    """The job summary: every file with its size, sha256 and outcome, and the release link."""
+    from tpublish.console import human_size
+
+    lines = [
+        f"## tpublish: upload to {report.upload_url}",
+        "",
+        "| file | size | sha256 | outcome |",
+        "|---|---:|---|---|",
+    ]
+    for result in report.results:
+        sha = f"`{result.digests.sha256}`" if result.digests else ""
+        outcome = result.outcome
+        if result.error is not None:
+            outcome = f"**{outcome}**: {result.error.message}"
+        elif result.note:
+            outcome = f"{outcome} ({result.note})"
+        size = human_size(result.dist.size)
+        lines.append(f"| `{_cell(result.dist.filename)}` | {size} | {sha} | {_cell(outcome)} |")
+    if report.interrupted:
+        lines += [
+            "",
+            "Interrupted: files not attempted can be sent by a re-run with `--skip-existing`.",
+        ]
+    lines += [f"\nRelease: [{url}]({url})" for url in report.release_urls]
+    return "\n".join(lines)

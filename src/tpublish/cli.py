@@ -32,6 +32,10 @@ Exit codes:
   130  interrupted"""
 
 
+# Shell completion offers file names; unreadable or missing files are reported by tpublish itself.
+DIST_PATHS = click.Path(readable=False)
+
+
 def _env(*names: str) -> list[str]:
     return list(names)
 
@@ -198,10 +202,14 @@ def _annotate_in_ci(exc: TPublishError) -> None:
         ci.append_step_summary(f"## Trusted publishing exchange failure\n\n{lines[0]}\n\n{body}")
     else:
         ci.annotate("error", "\n".join(lines), file=str(exc.path) if exc.path else None)
+    for file_error in getattr(exc, "errors", ()):  # InvalidDistributions: one per bad file
+        ci.annotate(
+            "error", str(file_error), file=str(file_error.path) if file_error.path else None
+        )
 
 
 @main.command(epilog=EXIT_CODES_HELP)
-@click.argument("dists", nargs=-1, required=True, metavar="DIST...")
+@click.argument("dists", nargs=-1, required=True, metavar="DIST...", type=DIST_PATHS)
 @repository_options
 @click.option(
     "--skip-existing",
@@ -215,6 +223,13 @@ def _annotate_in_ci(exc: TPublishError) -> None:
     help="Check files and settings, show what would happen, upload nothing.",
 )
 @click.option("--comment", metavar="TEXT", help="A comment stored with each file.")
+@click.option(
+    "--attestations",
+    is_flag=True,
+    envvar="TPUBLISH_ATTESTATIONS",
+    help="Also upload each file's PEP 740 attestations (<file>.<kind>.attestation beside it); "
+    "every file must have one. [env: TPUBLISH_ATTESTATIONS]",
+)
 @click.option(
     "--retries",
     type=click.IntRange(0, 20),
@@ -256,6 +271,14 @@ def _annotate_in_ci(exc: TPublishError) -> None:
     help="Files uploaded at once (1: one after another).",
 )
 @click.option(
+    "--no-check",
+    "no_check",
+    is_flag=True,
+    envvar="TPUBLISH_NO_CHECK",
+    help="Skip the deep checks (metadata fields, description rendering); archive, filename and "
+    "name/version checks always run. [env: TPUBLISH_NO_CHECK]",
+)
+@click.option(
     "--no-progress",
     "--disable-progress-bar",
     "no_progress",
@@ -290,7 +313,7 @@ Exit codes:
 
 
 @main.command(epilog=CHECK_EXIT_CODES_HELP)
-@click.argument("dists", nargs=-1, required=True, metavar="DIST...")
+@click.argument("dists", nargs=-1, required=True, metavar="DIST...", type=DIST_PATHS)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @output_options
 def check(dists: tuple[str, ...], **options: Any) -> NoReturn:

@@ -50,6 +50,10 @@ class Console:
             # Logs have no width limit: never cut a file name or digest short.
             self.out.width = 200
         self.show_progress = progress and not json_mode and self.err.is_terminal
+        from tpublish import ci
+
+        self.ci_log = None if json_mode else ci.log_style()  # fold each file's lines in a CI log
+        self.show_progress = self.show_progress and self.ci_log is None
         self._lock = threading.Lock()
 
     # Diagnostics (stderr) ---------------------------------------------------------------------
@@ -81,6 +85,11 @@ class Console:
     @contextmanager
     def uploading(self, dists: Sequence[Distribution]) -> Iterator[Emit]:
         """Yield the event callback for ``Publisher``: a live bar per file on a TTY, else log lines."""
+        if self.ci_log is not None:
+            from tpublish.ci import FoldedUploadLog
+
+            yield FoldedUploadLog(self.ci_log, self._write_raw).handle
+            return
         if not self.show_progress:
             yield self._plain_event
             return
@@ -116,6 +125,12 @@ class Console:
             self.warning(retry_line(event))
         elif isinstance(event, Finished) and not self.json_mode:
             self._say(result_line(event.result))
+
+    def _write_raw(self, text: str) -> None:
+        """Write to stderr as is: CI markers carry control characters rich would strip."""
+        with self._lock:
+            self.err.file.write(redact(text))
+            self.err.file.flush()
 
     # Results (stdout) -------------------------------------------------------------------------
     def result(self, text: str) -> None:

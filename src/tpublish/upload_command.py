@@ -14,6 +14,7 @@ from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, InputError
 if TYPE_CHECKING:
     import httpx
 
+    from tpublish.attestations import Attested
     from tpublish.auth import Login
     from tpublish.console import Console
     from tpublish.dists import Distribution
@@ -38,14 +39,23 @@ def resolve_target(console: Console, options: dict[str, Any]) -> Repository:
     return repository
 
 
-def load_files(console: Console, paths: list[str]) -> list[Distribution]:
-    from tpublish.dists import load_release
+def load_files(
+    console: Console, paths: list[str], *, no_check: bool = False, upload_url: str | None = None
+) -> list[Distribution]:
+    """Read and check every file as ``tpublish check`` does; any error refuses the whole upload.
 
-    dists = load_release(paths)
+    ``no_check`` skips the deep checks (metadata fields, description), never the safety ones.
+    PyPI's own policy (tags, normalised filenames, local versions) only warns for other indexes.
+    """
+    from tpublish.checks import check_files, is_pypi, raise_for_errors
+
+    reports = check_files(paths, deep=not no_check, pypi=is_pypi(upload_url))
+    dists = raise_for_errors(reports)
+    for report in reports:
+        for finding in report.warnings:
+            console.warning(f"{report.filename}: {finding.message}")
     for dist in dists:
         console.verbose(f"checked {dist.filename}: {dist.name} {dist.version} ({dist.filetype})")
-        for warning in dist.warnings:
-            console.warning(f"{dist.filename}: {warning}")
     return dists
 
 
@@ -81,7 +91,10 @@ def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> i
 
     repository = resolve_target(console, options)
     refuse_clear_text(repository)
-    dists = load_files(console, paths)
+    dists = load_files(
+        console, paths, no_check=options.get("no_check", False), upload_url=repository.url
+    )
+    attested = load_attestations(console, dists) if options.get("attestations") else None
     interactive = is_interactive(options)
     with make_http_client(repository, options) as client:
         login = choose_login(
@@ -89,14 +102,29 @@ def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> i
         )
         console.verbose(f"credential: {login.description}")
         try:
+            if attested is not None and login.source is not None:
+                from tpublish.attestations import check_credential
+
+                check_credential(repository.url, trusted=login.trusted is not None)
             if options["dry_run"]:
                 return dry_run(console, repository, dists, login, interactive)
             if login.source is None:
                 raise no_credential_error(repository)
-            return publish_release(console, repository, client, dists, login, options)
+            return publish_release(console, repository, client, dists, login, options, attested)
         finally:
             if login.trusted is not None:
                 login.trusted.burn()
+
+
+def load_attestations(console: Console, dists: list[Distribution]) -> Attested:
+    """``--attestations``: every file's PEP 740 attestations, checked before anything is sent."""
+    from tpublish.attestations import load
+    from tpublish.multipart import hash_file
+
+    attested = load(dists, lambda path: hash_file(path).sha256)
+    for dist in dists:
+        console.verbose(f"attestations for {dist.filename}: {', '.join(attested.kinds[dist.path])}")
+    return attested
 
 
 def plan_document(
@@ -172,7 +200,9 @@ def publish_release(
     dists: list[Distribution],
     login: Login,
     options: dict[str, Any],
+    attested: Attested | None = None,
 ) -> int:
+    from tpublish import ci
     from tpublish.dists import release_url
     from tpublish.index import Index
     from tpublish.publish import Options, Publisher
@@ -184,13 +214,21 @@ def publish_release(
         retries=options["retries"],
         backoff=options["retry_backoff"],
         concurrency=options["concurrency"],
-        extra_fields=lambda _dist: [("comment", comment)] if comment else [],
+        extra_fields=lambda dist: [
+            *([("comment", comment)] if comment else []),
+            *(attested.fields(dist) if attested else []),
+        ],
     )
     index = Index(client, repository.url)
     with console.uploading(dists) as emit:
+        if attested is not None:
+            from tpublish.attestations import explaining
+
+            emit = explaining(emit)  # the index's attestation refusals, explained
         report = Publisher(index, login.source, publish_options, emit).run(dists)
     report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
     console.summary(report)
+    ci.report_upload(report, stream=sys.stderr if console.json_mode else None)
     if not console.json_mode:
         for result in report.results:
             if result.error is not None:
