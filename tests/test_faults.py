@@ -263,6 +263,7 @@ def test_a_retry_after_beyond_patience_fails_instead_of_hanging(
     assert run.exit_code == EXIT_NETWORK
     assert [f["outcome"] for f in report["files"]] == ["failed", "not attempted"]
     assert "the index asks to wait 86400 s" in report["files"][0]["error"]["message"]
+    assert "the index asks to wait 86400 s" in run.stderr  # the log says it too, not only the JSON
     assert index.files == {}
 
 

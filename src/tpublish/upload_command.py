@@ -229,8 +229,8 @@ def publish_release(
     report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
     console.summary(report)
     ci.report_upload(report, stream=sys.stderr if console.json_mode else None)
-    if not console.json_mode:
-        for result in report.results:
-            if result.error is not None:
-                console.error(result.error)
+    # stderr carries the failures in --json mode too: stdout is the report, the log is for people.
+    for result in report.results:
+        if result.error is not None:
+            console.error(result.error)
     return report.exit_code
