@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,24 @@ def hash_file(path: Path) -> Digests:
     except OSError as exc:
         raise DistributionError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
     return Digests(sha256.hexdigest(), blake2.hexdigest())
+
+
+_PARALLEL_MIN = 256 * 1024  # smaller chunks hash faster than a thread hand-off
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _hash_chunk(chunk: bytes, *hashers: Any) -> list[Future[None]]:
+    """Feed ``chunk`` to each hasher, on worker threads for big chunks (hashlib drops the GIL)."""
+    global _pool  # one small pool for the whole process, made on first use
+    if len(chunk) < _PARALLEL_MIN:
+        for hasher in hashers:
+            hasher.update(chunk)
+        return []
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpublish-hash")
+    return [_pool.submit(hasher.update, chunk) for hasher in hashers]
 
 
 def _field(boundary: str, name: str, value: str) -> bytes:
@@ -97,6 +117,7 @@ class StreamingForm:
 
     def __iter__(self) -> Iterator[bytes]:
         sha256, blake2 = _hashers()
+        hashing: list[Future[None]] = []
         sent = 0
         yield self._head
         with self.path.open("rb") as stream:
@@ -104,11 +125,14 @@ class StreamingForm:
                 sent += len(chunk)
                 if sent > self.size:
                     break
-                sha256.update(chunk)
-                blake2.update(chunk)
-                yield chunk
+                for done in hashing:  # each hasher takes its chunks in order
+                    done.result()
+                hashing = _hash_chunk(chunk, sha256, blake2)
+                yield chunk  # sent while the digests are computed on other cores
                 if self._on_chunk is not None:
                     self._on_chunk(len(chunk))
+        for done in hashing:
+            done.result()
         if sent != self.size:
             # The declared Content-Length would be a lie; stop before sending a corrupt file.
             raise DistributionError(

@@ -8,13 +8,10 @@ reStructuredText the renderer's first complaint is reported with its line number
 from __future__ import annotations
 
 import email.message
+import functools
 import io
 import re
 from collections.abc import Sequence
-
-import readme_renderer.markdown
-import readme_renderer.rst
-import readme_renderer.txt
 
 from tpublish.rules_common import Finding, error, warning
 
@@ -53,18 +50,29 @@ def description_findings(fields: Sequence[tuple[str, str]]) -> list[Finding]:
     return findings
 
 
+@functools.lru_cache(maxsize=64)
 def render_problem(description: str, content_type: str | None) -> str | None:
-    """The index's message when ``description`` does not render (None when it does)."""
+    """The index's message when ``description`` does not render (None when it does).
+
+    The files of one release share their description: it is rendered once, not once per file.
+    Each renderer is imported only when a description needs it (docutils alone costs ~50 ms).
+    """
     message = email.message.EmailMessage()
     message["content-type"] = content_type or "text/x-rst"
     kind = message.get_content_type()
     params = {k: v for k, v in message["content-type"].params.items() if k not in _RESERVED}
     stream = io.StringIO()
     if kind == "text/x-rst":
+        import readme_renderer.rst
+
         rendered = readme_renderer.rst.render(description, stream=stream, **params)
     elif kind == "text/markdown":
+        import readme_renderer.markdown
+
         rendered = readme_renderer.markdown.render(description, **params)
     else:
+        import readme_renderer.txt
+
         rendered = readme_renderer.txt.render(description, **params)
     if rendered is not None:
         return None
