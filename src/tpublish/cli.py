@@ -265,7 +265,7 @@ def _annotate_in_ci(exc: TPublishError) -> None:
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 16),
-    default=4,
+    default=8,
     show_default=True,
     envvar="TPUBLISH_CONCURRENCY",
     help="Files uploaded at once (1: one after another).",
