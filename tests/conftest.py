@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fakeindex import FakeIndex, fake_index
 from tpublish.redact import forget_secrets
 
 # Variables through which a CI provider, twine, tpublish or keyring could change what a test sees.
@@ -67,3 +68,16 @@ def clean_environment(
     forget_secrets()
     yield home
     forget_secrets()
+
+
+@pytest.fixture
+def index() -> Iterator[FakeIndex]:
+    """A running fake Warehouse on 127.0.0.1 (see tests/fakeindex)."""
+    with fake_index() as running:
+        yield running
+
+
+@pytest.fixture
+def token(index: FakeIndex) -> str:
+    """A user API token of the fake index, valid for every project."""
+    return index.add_api_token()

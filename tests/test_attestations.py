@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from builders import make_release, make_wheel
 from cli_helpers import Run, tpublish
-from fakeindex import FakeIndex, fake_index, make_attestation
+from fakeindex import FakeIndex, make_attestation
 from tp_helpers import github_env
 from tpublish import attestations
 from tpublish.errors import (
@@ -27,12 +26,6 @@ from tpublish.errors import (
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 SLSA = "https://slsa.dev/provenance/v1"
-
-
-@pytest.fixture
-def index() -> Iterator[FakeIndex]:
-    with fake_index() as running:
-        yield running
 
 
 @pytest.fixture

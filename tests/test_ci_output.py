@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from builders import make_release
 from cli_helpers import Run, tpublish
-from fakeindex import FakeIndex, fake_index
+from fakeindex import FakeIndex
 from tpublish import ci
 from tpublish.console import human_size
 from tpublish.errors import EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 MARKERS = ("::group::", "::endgroup::", "::error", "section_start:", "section_end:")
-
-
-@pytest.fixture
-def index() -> Iterator[FakeIndex]:
-    with fake_index() as running:
-        yield running
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import pytest
 
 from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish
-from fakeindex import FakeIndex, RecordedRequest, fake_index
+from fakeindex import FakeIndex, RecordedRequest
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_OK, EXIT_UPLOAD
 
 POST = "POST"
@@ -34,17 +33,6 @@ EXISTS = (
     "See https://pypi.org/help/#file-name-reuse for more information."
 )
 PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
-
-
-@pytest.fixture
-def index() -> Iterator[FakeIndex]:
-    with fake_index() as running:
-        yield running
-
-
-@pytest.fixture
-def token(index: FakeIndex) -> str:
-    return index.add_api_token()
 
 
 @pytest.fixture

@@ -86,17 +86,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return Pki(ca, ca_pem, ca.issue_cert("127.0.0.1", "localhost"), client_pem)
 
 
-@pytest.fixture
-def index() -> Iterator[FakeIndex]:
-    with fake_index() as running:
-        yield running
-
-
-@pytest.fixture
-def token(index: FakeIndex) -> str:
-    return index.add_api_token()
-
-
 def backend(index: FakeIndex) -> tuple[str, int]:
     host, port = index.url.removeprefix("http://").split(":")
     return host, int(port)

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from builders import make_release, make_sdist, make_wheel
 from cli_helpers import Run, tpublish
-from fakeindex import FakeIndex, fake_index, shared_key
+from fakeindex import FakeIndex, shared_key
 from tp_helpers import fake_executable, fork_pull_request_env, github_env
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, EXIT_TRUSTED_PUBLISHING
-
-
-@pytest.fixture
-def index() -> Iterator[FakeIndex]:
-    with fake_index() as running:
-        yield running
 
 
 @pytest.fixture

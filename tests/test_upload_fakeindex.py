@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish
-from fakeindex import FakeIndex, RecordedRequest, fake_index
+from fakeindex import FakeIndex, RecordedRequest
 from fakeindex.pages import error_response
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
 
@@ -40,17 +39,6 @@ RICH_METADATA = (
     ("Project-URL", "Issues, https://example.com/issues"),
 )
 PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
-
-
-@pytest.fixture
-def index() -> Iterator[FakeIndex]:
-    with fake_index() as running:
-        yield running
-
-
-@pytest.fixture
-def token(index: FakeIndex) -> str:
-    return index.add_api_token()
 
 
 def wheel(
