@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -195,6 +196,45 @@ def test_ca_bundle_from_the_environment_is_honoured(
 
     assert run.exit_code == EXIT_OK, run.output
     assert_uploaded(index, dist)
+
+
+# -- the operating system's trust store (truststore) ---------------------------------------------
+
+
+def test_native_tls_uses_the_os_store_which_does_not_know_the_test_ca(
+    index: FakeIndex, front: TLSFront, token: str, dist: list[Path]
+) -> None:
+    netloc = f"127.0.0.1:{front.port}"
+
+    run = upload(f"https://{netloc}/legacy/", token, dist, "--native-tls")
+
+    assert run.exit_code == EXIT_NETWORK
+    (line,) = error_lines(run)
+    assert line.startswith(f"error: TLS certificate verification failed for {netloc}")
+    assert index.requests == []
+
+
+def test_native_tls_with_an_extra_private_ca(
+    pki: Pki, index: FakeIndex, front: TLSFront, token: str, dist: list[Path]
+) -> None:
+    url = f"https://127.0.0.1:{front.port}/legacy/"
+
+    run = upload(url, token, dist, "--native-tls", "--cert", str(pki.ca_pem))
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert_uploaded(index, dist)
+
+
+def test_native_tls_without_truststore_installed_says_how_to_get_it(
+    index: FakeIndex, front: TLSFront, token: str, dist: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "truststore", None)  # import truststore -> ImportError
+
+    run = upload(f"https://127.0.0.1:{front.port}/legacy/", token, dist, "--native-tls")
+
+    assert run.exit_code == EXIT_INPUT
+    assert "error: the OS trust store needs the 'truststore' package" in run.stderr
+    assert "pip install truststore" in run.stderr
 
 
 def test_a_certificate_for_another_host_is_refused(

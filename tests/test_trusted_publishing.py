@@ -186,6 +186,21 @@ def test_audience_server_error_and_malformed_answer(index: FakeIndex, dist: Path
     assert "gave a malformed answer" in second.stderr
 
 
+def test_pending_publisher_for_an_existing_project(index: FakeIndex, dist: Path) -> None:
+    index.add_publisher("github", ["demo-pkg"], pending=True)
+    index.add_project("demo-pkg", owner="bob")  # someone registered the name meanwhile
+
+    run = upload(index, dist, env=github_env(index))
+
+    assert run.exit_code == EXIT_TRUSTED_PUBLISHING
+    assert (
+        "a pending publisher matched, but a project of that name already exists: "
+        "invalid-pending-publisher: valid token, but project already exists" in run.stderr
+    )
+    assert "register the publisher on the existing project" in run.stderr
+    assert not index.uploads
+
+
 def test_kind_disabled_on_the_index(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("github", ["demo-pkg"])
     index.disabled_kinds = {"github"}

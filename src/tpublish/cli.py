@@ -83,6 +83,13 @@ def repository_options(func: F) -> F:
             help="CA bundle to verify the index's TLS certificate. [env: TPUBLISH_CERT, TWINE_CERT]",
         ),
         click.option(
+            "--native-tls",
+            is_flag=True,
+            envvar="TPUBLISH_NATIVE_TLS",
+            help="Trust the operating system's certificate store (needs the 'truststore' package: "
+            "pip install 'tpublish[truststore]'). [env: TPUBLISH_NATIVE_TLS]",
+        ),
+        click.option(
             "--client-cert",
             metavar="PATH",
             envvar="TPUBLISH_CLIENT_CERT",

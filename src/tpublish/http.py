@@ -48,9 +48,11 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
     )
     try:
         if tls.system_store:
-            import truststore  # type: ignore[import-not-found]
+            import truststore
 
             context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            if ca_bundle:  # the OS store, plus a private CA the user names
+                context.load_verify_locations(cafile=ca_bundle)
         elif ca_bundle:
             context = ssl.create_default_context(cafile=ca_bundle)
         else:

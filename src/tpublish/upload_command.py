@@ -80,7 +80,11 @@ def refuse_clear_text(repository: Repository) -> None:
 def make_http_client(repository: Repository, options: dict[str, Any]) -> httpx.Client:
     from tpublish.http import Timeouts, TLSConfig, make_client
 
-    tls = TLSConfig(ca_bundle=repository.ca_bundle, client_cert=repository.client_cert)
+    tls = TLSConfig(
+        ca_bundle=repository.ca_bundle,
+        client_cert=repository.client_cert,
+        system_store=options.get("native_tls", False),
+    )
     timeouts = Timeouts(connect=options["connect_timeout"], transfer=options["timeout"])
     return make_client(tls=tls, timeouts=timeouts, max_connections=max(2, options["concurrency"]))
 
