@@ -60,7 +60,7 @@ def _trusted_publishing_report(
     client: httpx.Client, repository: Repository, exchange: bool, report: dict[str, Any]
 ) -> int:
     from tpublish.claims import decode_claims, publisher_form, reusable_workflow_warning
-    from tpublish.oidc import ambient_token, endpoints, fetch_audience, mint
+    from tpublish.oidc import ambient_token, burn_token, endpoints, fetch_audience, mint
 
     where = endpoints(repository.url)
     tp: dict[str, Any] = {"audience_url": where.audience, "mint_url": where.mint}
@@ -80,22 +80,13 @@ def _trusted_publishing_report(
             tp["exchange"] = (
                 "accepted: the index minted an upload token (revoked again where the index allows)"
             )
-            _burn(client, where.burn, minted.token)
+            burn_token(client, where, minted.token)
     except TPublishError as exc:
         tp["error"] = str(exc)
         tp["hint"] = exc.hint
         tp["details"] = list(exc.details)
         return exc.exit_code
     return EXIT_OK
-
-
-def _burn(client: httpx.Client, url: str, token: str) -> None:
-    import httpx
-
-    try:
-        client.post(url, json={"token": token}, timeout=5.0)
-    except httpx.HTTPError:
-        return
 
 
 def _show(console: Console, report: dict[str, Any]) -> None:

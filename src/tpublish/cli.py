@@ -36,10 +36,6 @@ Exit codes:
 DIST_PATHS = click.Path(readable=False)
 
 
-def _env(*names: str) -> list[str]:
-    return list(names)
-
-
 def repository_options(func: F) -> F:
     """Where to upload, and with what: shared by ``upload`` and the diagnostics."""
     options = [
@@ -107,7 +103,7 @@ def repository_options(func: F) -> F:
         click.option(
             "--non-interactive",
             is_flag=True,
-            envvar=_env("TPUBLISH_NON_INTERACTIVE", "TWINE_NON_INTERACTIVE"),
+            envvar=["TPUBLISH_NON_INTERACTIVE", "TWINE_NON_INTERACTIVE"],
             help="Never prompt for credentials. [env: TPUBLISH_NON_INTERACTIVE]",
         ),
         click.option(
@@ -221,7 +217,7 @@ def _annotate_in_ci(exc: TPublishError) -> None:
 @click.option(
     "--skip-existing",
     is_flag=True,
-    envvar=_env("TPUBLISH_SKIP_EXISTING", "TWINE_SKIP_EXISTING"),
+    envvar=["TPUBLISH_SKIP_EXISTING", "TWINE_SKIP_EXISTING"],
     help="Skip files already on the index with the same content. [env: TPUBLISH_SKIP_EXISTING]",
 )
 @click.option(

@@ -220,13 +220,13 @@ class Index:
 
     def download_digests(self, remote: RemoteFile, credential: Credential | None) -> Digests | None:
         """Hash the index's copy of a file that the listing gave no sha256 for."""
-        import hashlib
-
         import httpx
+
+        from tpublish.multipart import new_hashers
 
         same_host = urlsplit(remote.url).netloc == self._netloc
         auth = (credential.username, credential.password) if credential and same_host else None
-        sha256, blake2 = hashlib.sha256(), hashlib.blake2b(digest_size=32)
+        sha256, blake2 = new_hashers()
         try:
             with self.client.stream("GET", remote.url, auth=auth) as response:
                 if response.status_code != 200:

@@ -32,13 +32,14 @@ class Digests:
     blake2_256: str
 
 
-def _hashers() -> tuple[Any, Any]:
+def new_hashers() -> tuple[Any, Any]:
+    """A fresh sha256 and BLAKE2b-256 hasher, the two digests the upload form carries."""
     return hashlib.sha256(), hashlib.blake2b(digest_size=32)
 
 
 def hash_file(path: Path) -> Digests:
     """Read ``path`` once and return its digests (for dry runs and skip-existing checks)."""
-    sha256, blake2 = _hashers()
+    sha256, blake2 = new_hashers()
     try:
         with path.open("rb") as stream:
             while chunk := stream.read(CHUNK_SIZE):
@@ -116,7 +117,7 @@ class StreamingForm:
         return b"\r\n" + parts + f"--{self.boundary}--\r\n".encode()
 
     def __iter__(self) -> Iterator[bytes]:
-        sha256, blake2 = _hashers()
+        sha256, blake2 = new_hashers()
         hashing: list[Future[None]] = []
         sent = 0
         yield self._head

@@ -194,8 +194,7 @@ def mint(
     token = body.get("token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise TrustedPublishingError("Token response error: the index gave us an invalid response.")
-    register_secret(token)
-    register_secret(token, username="__token__")
+    register_secret(token, username="__token__")  # the token and its basic-auth form
     expires = body.get("expires")
     if isinstance(expires, (int, float)) and not isinstance(expires, bool):
         return MintedToken(token, float(expires), expires_reported=True)
@@ -252,6 +251,14 @@ def _refusal(status: int, body: Any, oidc_token: str) -> TrustedPublishingError:
     if code in ("invalid-publisher", "invalid-pending-publisher", "invalid-payload"):
         details += mismatch_details(decode_claims(oidc_token))
     return TrustedPublishingError(f"{summary}: {code}: {description}", hint=hint, details=details)
+
+
+def burn_token(client: httpx.Client, where: Endpoints, token: str) -> None:
+    """``POST /_/oidc/burn-token``: revoke a minted token; indexes without it (404/405) are fine."""
+    import httpx
+
+    with contextlib.suppress(httpx.HTTPError):
+        client.post(where.burn, json={"token": token}, timeout=EXCHANGE_TIMEOUT)
 
 
 class TrustedPublisher:
@@ -361,11 +368,5 @@ class TrustedPublisher:
 
     def burn(self) -> None:
         """Revoke the minted token where the index offers that (best effort, outcome ignored)."""
-        import httpx
-
-        if self.minted is None:
-            return
-        with contextlib.suppress(httpx.HTTPError):
-            self.client.post(
-                self.where.burn, json={"token": self.minted.token}, timeout=EXCHANGE_TIMEOUT
-            )
+        if self.minted is not None:
+            burn_token(self.client, self.where, self.minted.token)

@@ -356,12 +356,3 @@ def internal_error(exc: Exception) -> TPublishError:
     )
     error.__cause__ = exc
     return error
-
-
-def delay_description(seconds: float) -> str:
-    """'in 1.5 s' style text for retry log lines."""
-    return f"in {seconds:.1f} s" if seconds < 60 else f"in {seconds / 60:.1f} min"
-
-
-def now() -> float:
-    return time.monotonic()
