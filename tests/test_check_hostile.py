@@ -158,6 +158,27 @@ def test_thousands_of_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     )
 
 
+@pytest.mark.parametrize("shape", ["plain", "archive comment", "zip64 end record"])
+def test_member_count_is_read_from_the_end_record(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buffer = io.BytesIO()
+    with monkeypatch.context() as patch:
+        if shape == "zip64 end record":  # what a writer does past 65,535 members
+            patch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 10)
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for i in range(40):
+                zf.writestr(f"m{i}.py", b"")
+            if shape == "archive comment":
+                zf.comment = b"built by a tool that signs its archives " * 20
+    data = buffer.getvalue()
+    if shape == "zip64 end record":  # the counts as a writer leaves them: "see the zip64 record"
+        data = data[:-14] + b"\xff\xff\xff\xff" + data[-10:]
+        assert data[-42:-38] == b"PK\x06\x07"  # the zip64 locator, in front of the record
+    assert archives.zip_entry_count(io.BytesIO(data)) == 40
+    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == 40
+
+
 @pytest.mark.parametrize("name", ["../evil.py", "/etc/evil.py", "demo_pkg/../../evil.py", "C:evil"])
 def test_wheel_member_outside_the_archive(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, WHEEL, wheel_bytes([(name, b"")]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyPIServer]:
         yield running
 
 
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def upload_args(server: PyPIServer, *extra: str) -> list[str]:
     return ["upload", "--repository-url", server.url, "-u", server.username, *extra]
 
@@ -36,7 +41,20 @@ def test_upload_then_pip_download_gives_identical_files(server: PyPIServer, tmp_
     )
 
     assert run.exit_code == EXIT_OK, run.output
-    assert "uploaded" in run.output
+    progress = [line for line in run.stderr.splitlines() if not line.startswith("warning: ")]
+    assert [line.split()[:2] for line in progress] == [
+        ["uploaded", wheel.name],
+        ["uploaded", sdist.name],
+    ]
+    # A log gets the summary as plain columns: one line per file, no box drawing.
+    title, header, *rows = run.stdout.splitlines()
+    assert title == f"Release upload to {server.url}"
+    assert header.split() == ["file", "outcome", "size", "sha256"]
+    assert [row.split()[:2] for row in rows] == [[wheel.name, "uploaded"], [sdist.name, "uploaded"]]
+    assert [row.split()[-1] for row in rows] == [sha256_of(wheel), sha256_of(sdist)]
+    assert (
+        len({row.index("uploaded") for row in [header.replace("outcome", "uploaded"), *rows]}) == 1
+    )
     got_wheel = pip_download(server.simple_url, "roundtrip-pkg==1.2.3", tmp_path / "w", binary=True)
     got_sdist = pip_download(
         server.simple_url, "roundtrip-pkg==1.2.3", tmp_path / "s", binary=False

@@ -112,11 +112,17 @@ def _too_many_members(path: Path, count: int) -> DistributionError:
 def zip_entry_count(stream: IO[bytes]) -> int | None:
     """The member count the zip's end-of-central-directory record declares (None: no record)."""
     size = stream.seek(0, 2)
-    tail_length = min(size, 22 + 0xFFFF)
+    # Almost every zip ends with a comment-less, non-zip64 record: read those 22 bytes before
+    # the whole 64 kB a comment may take (and the zip64 locator in front of the record).
+    tail_length = min(size, 22)
     stream.seek(size - tail_length)
     tail = stream.read(tail_length)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + 22 > len(tail):
+    if not tail.startswith(b"PK\x05\x06") or tail[10:12] == b"\xff\xff":
+        tail_length = min(size, 22 + 0xFFFF)
+        stream.seek(size - tail_length)
+        tail = stream.read(tail_length)
+    at = _end_record_at(tail)
+    if at is None:
         return None
     (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
     locator = at - 20
@@ -127,6 +133,17 @@ def zip_entry_count(stream: IO[bytes]) -> int | None:
         if len(record) == 56 and record[:4] == b"PK\x06\x06":
             (count,) = struct.unpack("<Q", record[32:40])
     return int(count)
+
+
+def _end_record_at(tail: bytes) -> int | None:
+    """Where the end record starts: the last signature whose comment length reaches the end."""
+    at = len(tail)
+    while (at := tail.rfind(b"PK\x05\x06", 0, at)) >= 0:
+        if at + 22 <= len(tail):
+            (comment_length,) = struct.unpack("<H", tail[at + 20 : at + 22])
+            if at + 22 + comment_length == len(tail):
+                return at
+    return None
 
 
 def read_wheel(path: Path, name_part: str, version_part: str) -> Archive:

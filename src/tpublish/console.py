@@ -58,6 +58,11 @@ class Console:
 
     # Diagnostics (stderr) ---------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
+        if not self.err.is_terminal:  # a log: no styles to render, so no need for rich's layout
+            from rich.control import strip_control_codes  # as rich's own print would
+
+            self._write_raw(strip_control_codes(text) + "\n")
+            return
         from rich.text import Text
 
         with self._lock:
@@ -144,17 +149,23 @@ class Console:
         if self.json_mode:
             self.emit_json(report_document(report))
             return
-        from rich.table import Table
-
-        table = Table(title=f"Release upload to {report.upload_url}", title_justify="left")
-        for column in ("file", "outcome", "size", "sha256"):
-            table.add_column(column, no_wrap=column != "file")
-        for result in report.results:
-            sha = result.digests.sha256 if result.digests else ""
-            outcome = result.outcome + (f" ({result.note})" if result.note else "")
-            table.add_row(result.dist.filename, redact(outcome), human_size(result.dist.size), sha)
+        title = f"Release upload to {report.upload_url}"
+        rows = [
+            (
+                result.dist.filename,
+                redact(result.outcome + (f" ({result.note})" if result.note else "")),
+                human_size(result.dist.size),
+                result.digests.sha256 if result.digests else "",
+            )
+            for result in report.results
+        ]
         with self._lock:
-            self.out.print(table)
+            if self.out.is_terminal:
+                self.out.print(_rich_table(title, rows))
+            else:
+                # Logs and pipes get plain columns: no box drawing to garble, one grep-able line
+                # per file, and none of a rich table's layout cost on a long release.
+                self.out.file.write(redact(plain_table(title, rows)))
             for url in report.release_urls:
                 self.out.print(f"View at: {url}")
 
@@ -162,6 +173,31 @@ class Console:
         text = redact(json.dumps(document, indent=2, sort_keys=False))
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
+
+
+_SUMMARY_COLUMNS = ("file", "outcome", "size", "sha256")
+
+
+def _rich_table(title: str, rows: Sequence[tuple[str, str, str, str]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in _SUMMARY_COLUMNS:
+        table.add_column(column, no_wrap=column != "file")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def plain_table(title: str, rows: Sequence[tuple[str, str, str, str]]) -> str:
+    """The summary as text columns: a title line, a header line, then one line per file."""
+    lines = [(*_SUMMARY_COLUMNS,), *rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(_SUMMARY_COLUMNS) - 1)]
+    body = (
+        "  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[-1]]).rstrip()
+        for line in lines
+    )
+    return "\n".join([title, *body]) + "\n"
 
 
 class _ProgressEvents:

@@ -88,7 +88,26 @@ def safe_name(name: str) -> str:
 
 
 def parse_metadata(path: Path, data: bytes, label: str) -> Metadata:
-    """Decode and check raw core metadata (``label`` names it in messages); build the fields."""
+    """Decode and check raw core metadata (``label`` names it in messages); build the fields.
+
+    The wheels of one release usually carry the same METADATA, so a parse is kept by content:
+    a release of 100 wheels parses it once. Failures are not kept (their messages name the path).
+    """
+    key = (data, label)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = _parse_metadata(path, data, label)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
+
+
+_PARSED: dict[tuple[bytes, str], Metadata] = {}
+_PARSED_MAX = 64
+
+
+def _parse_metadata(path: Path, data: bytes, label: str) -> Metadata:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

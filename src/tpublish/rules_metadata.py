@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import cast
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
@@ -85,10 +86,15 @@ def _project_urls(items: Iterable[str]) -> dict[str, str] | None:
 
 def metadata_findings(fields: Sequence[tuple[str, str]], *, deep: bool = True) -> list[Finding]:
     """Every metadata rule of the index; ``deep=False`` keeps only the version policy ones."""
+    return list(_metadata_findings(tuple(fields), deep))
+
+
+@lru_cache(maxsize=64)  # the wheels of a release share their metadata: check it once
+def _metadata_findings(fields: tuple[tuple[str, str], ...], deep: bool) -> tuple[Finding, ...]:
     raw, unreadable = raw_from_form(fields)
     findings = _policy_findings(raw)
     if not deep:
-        return findings
+        return tuple(findings)
     findings += [error("invalid-metadata", f"'{field}' has invalid data") for field in unreadable]
     packaging_errors = _packaging_findings(raw)
     findings += packaging_errors
@@ -97,7 +103,7 @@ def metadata_findings(fields: Sequence[tuple[str, str]], *, deep: bool = True) -
         findings += rule(raw)
     findings += _dynamic(raw, [f.message for f in packaging_errors if f.code == "invalid-dynamic"])
     findings += _license(raw, flagged)
-    return findings
+    return tuple(findings)
 
 
 def _policy_findings(raw: RawMetadata) -> list[Finding]:
