@@ -191,13 +191,13 @@ def _rich_table(title: str, rows: Sequence[tuple[str, str, str, str]]) -> Any:
 
 def plain_table(title: str, rows: Sequence[tuple[str, str, str, str]]) -> str:
     """The summary as text columns: a title line, a header line, then one line per file."""
-    lines = [(*_SUMMARY_COLUMNS,), *rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(_SUMMARY_COLUMNS) - 1)]
+    lines = [_SUMMARY_COLUMNS, *rows]
+    widths = [max(len(line[column]) for line in lines) for column in range(3)]
     body = (
-        "  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[-1]]).rstrip()
+        "  ".join([*(line[column].ljust(widths[column]) for column in range(3)), line[3]])
         for line in lines
     )
-    return "\n".join([title, *body]) + "\n"
+    return "\n".join([title, *(text.rstrip() for text in body)]) + "\n"
 
 
 class _ProgressEvents:
