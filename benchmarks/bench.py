@@ -25,16 +25,20 @@ import argparse
 import asyncio
 import compileall
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import platform
+import pty
 import random
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 from asyncio import StreamReader, StreamWriter
@@ -77,6 +81,7 @@ class Row:
     command: list[str]
     baseline: str | None = None  # tool whose median is the ratio's denominator
     env: dict[str, str] = field(default_factory=dict)  # added to the scenario's environment
+    tty: bool = False  # run on a pseudo-terminal, as a person at a terminal would
     seconds: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
 
@@ -107,21 +112,29 @@ def child_env(username: str = "", password: str = "") -> dict[str, str]:
     return env
 
 
-def run_child(command: Sequence[str], env: dict[str, str]) -> Run:
+def run_child(command: Sequence[str], env: dict[str, str], *, tty: bool = False) -> Run:
     """Run one command to completion; return its wall time and peak RSS, or raise.
 
     Peak RSS comes from GNU time (``%M``), not from ``wait4()`` here: Linux carries the forking
     process's high-water RSS into the child's ``ru_maxrss``, so every child would look at least as
     big as this benchmark process. GNU time is a small C program, so its floor is ~2 MB.
+
+    With ``tty``, stdout and stderr are a 120x40 pseudo-terminal that a thread reads as fast as
+    the child writes, so progress bars are drawn as they would be for a person watching.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
             wrapped = [TIME, "-f", "%M", "-o", rss.name, *command]
-            start = time.perf_counter()
-            process = subprocess.run(
-                wrapped, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, check=False
-            )
-            elapsed = time.perf_counter() - start
+            with contextlib.ExitStack() as stack:
+                stdout: Any = out
+                stderr: Any = err
+                if tty:
+                    stdout = stderr = stack.enter_context(Terminal(out))
+                start = time.perf_counter()
+                process = subprocess.run(
+                    wrapped, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env
+                )
+                elapsed = time.perf_counter() - start
             rss_text = rss.read().strip()
         if process.returncode != 0:
             out.seek(0)
@@ -132,6 +145,30 @@ def run_child(command: Sequence[str], env: dict[str, str]) -> Run:
                 f"--- stderr ---\n{err.read().decode(errors='replace')[-4000:]}"
             )
     return Run(elapsed, int(rss_text.splitlines()[-1]))
+
+
+class Terminal:
+    """A pseudo-terminal for a child's output; what the child writes is copied to ``sink``."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+
+    def __enter__(self) -> int:
+        self._reader.start()
+        return self.slave
+
+    def __exit__(self, *_exc: object) -> None:
+        os.close(self.slave)  # the child has exited: the reader sees EOF (EIO) once drained
+        self._reader.join(10)
+        os.close(self.master)
+
+    def _drain(self) -> None:
+        with contextlib.suppress(OSError):
+            while data := os.read(self.master, 1 << 16):
+                self.sink.write(data)
 
 
 def sha256_of(path: Path) -> str:
@@ -175,7 +212,7 @@ def measure(
         shift = round_ % len(rows)
         for row in [*rows[shift:], *rows[:shift]]:
             before()
-            run = run_child(row.command, {**env, **row.env})
+            run = run_child(row.command, {**env, **row.env}, tty=row.tty)
             after(round_, row)
             row.seconds.append(run.seconds)
             row.rss_kb.append(run.rss_kb)
@@ -218,19 +255,37 @@ def common(tool: str, url: str) -> list[str]:
     return [str(BIN / tool), "upload", "--repository-url", url, "--non-interactive"]
 
 
-def upload_commands(
-    url: str, files: Sequence[Path], *, tpublish_variants: Sequence[tuple[str, list[str]]]
-) -> list[Row]:
+@dataclass(frozen=True)
+class Variant:
+    """One way of running tpublish in a scenario."""
+
+    label: str
+    args: tuple[str, ...] = ()
+    progress: bool = False  # on a pseudo-terminal, with progress bars; else ``--no-progress``
+
+
+PLAIN = Variant("tpublish")
+SEQUENTIAL = Variant("tpublish --concurrency 1", ("--concurrency", "1"))
+WITH_BARS = Variant("tpublish, progress bars", progress=True)
+
+
+def upload_commands(url: str, files: Sequence[Path], *, variants: Sequence[Variant]) -> list[Row]:
     names = [str(path) for path in files]
     rows = [
         Row(
             "",
-            tool,
-            [*common("tpublish", url), "--no-progress", *extra, *names],
+            variant.label,
+            [
+                *common("tpublish", url),
+                *([] if variant.progress else ["--no-progress"]),
+                *variant.args,
+                *names,
+            ],
             baseline="twine",
-            env=tpublish_env(),
+            env={**tpublish_env(), **({"TERM": "xterm-256color"} if variant.progress else {})},
+            tty=variant.progress,
         )
-        for tool, extra in tpublish_variants
+        for variant in variants
     ]
     rows.append(
         Row(
@@ -243,22 +298,31 @@ def upload_commands(
     return rows
 
 
-def curl_command(url: str, user: str, password: str, wheel: Path, version: str) -> list[str]:
-    name = wheel.name.split("-")[0]
-    form = {
-        ":action": "file_upload",
-        "protocol_version": "1",
-        "name": name,
-        "version": version,
-        "filetype": "bdist_wheel",
-        "pyversion": "py3",
-        "metadata_version": "2.1",
-        "sha256_digest": sha256_of(wheel),
-    }
-    command = ["curl", "-sS", "--fail-with-body", "-o", os.devnull, "-u", f"{user}:{password}"]
-    for key, value in form.items():
-        command += ["-F", f"{key}={value}"]
-    return [*command, "-F", f"content=@{wheel}", url]
+def curl_command(url: str, user: str, password: str, wheels: Sequence[Path]) -> list[str]:
+    """One curl posting every wheel's upload form, in turn, over one kept-alive connection.
+
+    The digests are computed here, before timing: curl is the transfer alone, a lower bound.
+    """
+    command = ["curl"]
+    for i, wheel in enumerate(wheels):
+        name, version, *_, python, _abi, _platform = wheel.name[: -len(".whl")].split("-")
+        form = {
+            ":action": "file_upload",
+            "protocol_version": "1",
+            "name": name,
+            "version": version,
+            "filetype": "bdist_wheel",
+            "pyversion": python,
+            "metadata_version": "2.1",
+            "sha256_digest": sha256_of(wheel),
+        }
+        if i:
+            command.append("--next")  # options reset; the connection stays open
+        command += ["-sS", "--fail-with-body", "-o", os.devnull, "-u", f"{user}:{password}"]
+        for key, value in form.items():
+            command += ["-F", f"{key}={value}"]
+        command += ["-F", f"content=@{wheel}", url]
+    return command
 
 
 @contextlib.contextmanager
@@ -313,13 +377,15 @@ class DelayProxy:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _handle(self, client_in: StreamReader, client_out: StreamWriter) -> None:
-        server_in, server_out = await asyncio.open_connection("127.0.0.1", self.target)
-        await asyncio.sleep(2 * self.delay)  # the TCP handshake costs a round trip
-        await asyncio.gather(
-            self._pipe(client_in, server_out),
-            self._pipe(server_in, client_out),
-            return_exceptions=True,
-        )
+        # Cancelled at shutdown: end quietly (asyncio logs a handler that ends by raising).
+        with contextlib.suppress(asyncio.CancelledError):
+            server_in, server_out = await asyncio.open_connection("127.0.0.1", self.target)
+            await asyncio.sleep(2 * self.delay)  # the TCP handshake costs a round trip
+            await asyncio.gather(
+                self._pipe(client_in, server_out),
+                self._pipe(server_in, client_out),
+                return_exceptions=True,
+            )
 
     async def _pipe(self, reader: StreamReader, writer: StreamWriter) -> None:
         loop = asyncio.get_running_loop()
@@ -341,7 +407,7 @@ def upload_scenario(
     files: Sequence[Path],
     repeat: int,
     *,
-    tpublish_variants: Sequence[tuple[str, list[str]]] = (("tpublish", []),),
+    variants: Sequence[Variant] = (PLAIN,),
     with_curl: bool = False,
     rtt_ms: float = 0.0,
 ) -> list[Row]:
@@ -351,10 +417,17 @@ def upload_scenario(
         if rtt_ms:
             port = stack.enter_context(DelayProxy(urlsplit(url).port or 80, rtt_ms / 1000))
             url = f"http://127.0.0.1:{port}/"
-        rows = upload_commands(url, files, tpublish_variants=tpublish_variants)
+        rows = upload_commands(url, files, variants=variants)
         if with_curl:
-            curl = curl_command(url, server.username, server.password, files[0], "1.0.0")
-            rows.append(Row("", "curl -F", curl, baseline="twine"))
+            curl = curl_command(url, server.username, server.password, files)
+            rows.append(
+                Row(
+                    "",
+                    "curl -F" if len(files) == 1 else "curl -F, 1 connection",
+                    curl,
+                    baseline="twine",
+                )
+            )
         for row in rows:
             row.scenario = scenario
         env = child_env(server.username, server.password)
@@ -393,6 +466,29 @@ def startup_scenario(runs: int) -> list[Row]:
     return rows
 
 
+MANY_PROJECT = "bench-release"
+PYTHON_TAGS = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp313t", "cp314t"]
+PLATFORM_TAGS = [
+    *(f"manylinux_2_17_{arch}" for arch in ("x86_64", "aarch64", "i686", "ppc64le", "s390x")),
+    *(f"manylinux_2_28_{arch}" for arch in ("x86_64", "aarch64", "armv7l")),
+    *(f"musllinux_1_2_{arch}" for arch in ("x86_64", "aarch64", "i686", "armv7l")),
+    "macosx_10_13_x86_64",
+    "macosx_11_0_arm64",
+    "macosx_10_13_universal2",
+    "win32",
+    "win_amd64",
+    "win_arm64",
+]
+
+
+def release_tags(count: int) -> list[str]:
+    """``count`` distinct, real wheel tags: one release built for many interpreters and platforms."""
+    tags = [f"{py}-{py}-{platform}" for py in PYTHON_TAGS for platform in PLATFORM_TAGS]
+    if count > len(tags):
+        raise SystemExit(f"--many is at most {len(tags)}")
+    return tags[:count]
+
+
 def make_files(work: Path, big_bytes: int, many: int) -> dict[str, list[Path]]:
     from builders import make_wheel  # tests/ is on sys.path (see main)
 
@@ -405,16 +501,18 @@ def make_files(work: Path, big_bytes: int, many: int) -> dict[str, list[Path]]:
         "many": [
             make_wheel(
                 dist / "many",
-                f"bench-many-{i:03d}",
+                MANY_PROJECT,
                 "1.0.0",
+                tag=tag,
                 payload_size=rng.randint(10_000, 50_000),
+                extra_metadata=[("Description-Content-Type", "text/markdown")],
             )
-            for i in range(many)
+            for tag in release_tags(many)
         ],
     }
     print(
         f"built wheels in {time.perf_counter() - started:.1f} s: big "
-        f"{files['big'][0].stat().st_size / MB:.1f} MB, {many} small "
+        f"{files['big'][0].stat().st_size / MB:.1f} MB, a release of {many} small wheels "
         f"({sum(p.stat().st_size for p in files['many']) / MB:.2f} MB total), 1 MB",
         flush=True,
     )
@@ -504,6 +602,24 @@ def notes(rows: Sequence[Row], big_mb: float) -> list[str]:
             f"(tpublish {big_mb / big_t.median:.0f} MB/s, curl {big_mb / curl.median:.0f} MB/s; "
             "curl's sha256 is computed before timing)"
         )
+    for scenario in sorted({row.scenario for row in rows if row.scenario.startswith("many")}):
+        tp, twine = by.get((scenario, "tpublish")), by.get((scenario, "twine"))
+        floor = by.get((scenario, "curl -F, 1 connection"))
+        if tp and twine and floor:
+            out.append(
+                f"{scenario}: twine/tpublish = {twine.median / tp.median:.1f}x; curl posting the"
+                f" same forms on one connection, digests precomputed, takes {floor.median:.3f} s:"
+                f" no sequential client can beat twine by more than"
+                f" {twine.median / floor.median:.1f}x here"
+            )
+    for scenario in ("many", "big"):
+        plain, bars = by.get((scenario, PLAIN.label)), by.get((scenario, WITH_BARS.label))
+        if plain and bars:
+            out.append(
+                f"{scenario}: progress bars on a terminal cost"
+                f" {(bars.median / plain.median - 1) * 100:+.0f}% ({bars.median:.3f} s vs"
+                f" {plain.median:.3f} s with --no-progress)"
+            )
     for tool in ("tpublish", "twine"):
         small, big = by.get(("mem-1MB", tool)), by.get(("big", tool))
         if small and big:
@@ -591,9 +707,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "startup" in args.only:
             rows += startup_scenario(args.startup_runs)
         if "many" in args.only:
-            variants = [("tpublish", []), ("tpublish --concurrency 1", ["--concurrency", "1"])]
+            variants = [PLAIN, SEQUENTIAL, WITH_BARS]
             rows += upload_scenario(
-                "many", work, files["many"], args.repeat, tpublish_variants=variants
+                "many", work, files["many"], args.repeat, variants=variants, with_curl=True
             )
         if "many" in args.only and args.rtt_ms > 0:
             rows += upload_scenario(
@@ -601,11 +717,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 work,
                 files["many"],
                 args.repeat,
-                tpublish_variants=variants,
+                variants=[PLAIN, SEQUENTIAL],
+                with_curl=True,
                 rtt_ms=args.rtt_ms,
             )
         if "big" in args.only:
-            rows += upload_scenario("big", work, files["big"], args.big_repeat, with_curl=True)
+            rows += upload_scenario(
+                "big",
+                work,
+                files["big"],
+                args.big_repeat,
+                variants=[PLAIN, WITH_BARS],
+                with_curl=True,
+            )
         if "mem" in args.only:
             rows += upload_scenario("mem-1MB", work, files["mem"], args.repeat)
     except BenchmarkError as exc:
@@ -637,7 +761,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out:
         payload = {
             "environment": env_info,
-            "settings": {key: value for key, value in vars(args).items() if key != "out"},
+            "settings": {
+                **{key: value for key, value in vars(args).items() if key != "out"},
+                "only": sorted(args.only),
+            },
             "total_seconds": total,
             "load_average": [load_before, load_after],
             "warnings": warnings,
@@ -654,7 +781,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for row in rows
             ],
         }
-        payload["settings"]["only"] = sorted(args.only)
         args.out.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"wrote {args.out}")
     return 0

@@ -53,3 +53,47 @@ def tpublish_process(
         stdin=subprocess.DEVNULL,
     )
     return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+def tpublish_on_terminal(
+    *args: str, env: dict[str, str] | None = None, columns: int = 160, timeout: float = 120
+) -> Run:
+    """Invoke ``python -m tpublish`` with stdout and stderr on a pseudo-terminal, as a person sees it.
+
+    ``stdout`` of the result is everything written to the terminal, control sequences included.
+    """
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        try:
+            while data := os.read(master, 1 << 16):
+                chunks.append(data)
+        except OSError:  # EIO: the terminal's last writer is gone
+            pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "tpublish", *args],
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave,
+            timeout=timeout,
+            check=False,
+        )
+    finally:
+        os.close(slave)
+        reader.join(10)
+        os.close(master)
+    return Run(completed.returncode, b"".join(chunks).decode("utf-8", "replace"), "")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from builders import make_sdist, make_wheel
-from cli_helpers import Run, tpublish
+from cli_helpers import Run, tpublish, tpublish_on_terminal
 from fakeindex import FakeIndex, RecordedRequest
 from fakeindex.pages import error_response
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
@@ -466,3 +467,49 @@ def test_without_skip_existing_an_existing_identical_file_is_an_error_with_a_hin
     assert run.exit_code == EXIT_UPLOAD
     assert "the same file is already on the index" in run.stderr
     assert "hint: use --skip-existing" in run.stderr
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+REDRAW = re.compile(r"(?:\x1b\[2K\x1b\[1A)*\x1b\[2K")  # how rich's live display starts a frame
+
+
+def test_progress_on_a_terminal_draws_only_the_files_in_flight(
+    index: FakeIndex, token: str, tmp_path: Path
+) -> None:
+    platforms = ["manylinux_2_17_x86_64", "win_amd64", "macosx_11_0_arm64"]
+    wheels = [
+        wheel(
+            tmp_path, tag=f"{py}-{py}-{platform}", extra_files=[("demo_pkg/data.bin", b"x" * 9000)]
+        )
+        for py in ("cp311", "cp312", "cp313", "cp314")
+        for platform in platforms
+    ]
+    index.faults.add("/legacy/", "status", code=503)  # one retry: its bytes are not counted twice
+    index.faults.add("/legacy/", "stall", times=len(wheels), seconds=0.3)  # keep each in flight
+
+    run = tpublish_on_terminal(
+        "upload",
+        "--repository-url",
+        index.upload_url,
+        "--token",
+        token,
+        "--concurrency",
+        "2",
+        "--retry-backoff",
+        "0.01",
+        *map(str, wheels),
+    )
+
+    assert run.exit_code == EXIT_OK, run.stdout
+    assert token not in run.stdout
+    live, _, summary = run.stdout.partition("Release upload to")
+    frames = [ANSI.sub("", frame).replace("\r", "") for frame in REDRAW.split(live)]
+    bars = [[line for line in frame.splitlines() if "━" in line] for frame in frames]
+    # One bar for the release and one per upload in flight, however many files there are.
+    assert max(len(drawn) for drawn in bars) == 3
+    total = sum(w.stat().st_size for w in wheels) / 1000
+    assert [line.split()[:3] for line in bars[-1]] == [["12/12", "file(s)", "done"]]
+    assert f"━ {total:.1f}/{total:.1f} kB" in bars[-1][0]
+    assert "warning: " in live and "attempt 1 failed" in live
+    done = [row.split()[1] for row in summary.splitlines() if "│ uploaded │" in row]
+    assert sorted(done) == sorted(w.name for w in wheels)

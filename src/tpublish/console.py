@@ -19,7 +19,7 @@ from tpublish.redact import redact
 
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress
 
     from tpublish.dists import Distribution
     from tpublish.errors import TPublishError
@@ -117,9 +117,9 @@ class Console:
             refresh_per_second=8,  # redraws are timed, not per chunk
             transient=False,
         )
-        tasks = {d.path: progress.add_task(d.filename, total=d.size, start=False) for d in dists}
+        events = _ProgressEvents(progress, dists)
         with progress:
-            yield _ProgressEvents(self, progress, tasks).handle
+            yield events.handle
 
     def _plain_event(self, event: Event) -> None:
         from tpublish.publish import Finished, Retrying, Started
@@ -201,26 +201,53 @@ def plain_table(title: str, rows: Sequence[tuple[str, str, str, str]]) -> str:
 
 
 class _ProgressEvents:
-    def __init__(self, console: Console, progress: Progress, tasks: dict[Any, TaskID]) -> None:
-        self.console, self.progress, self.tasks = console, progress, tasks
+    """A bar for the whole release and one for each file in flight; the table tells the rest.
+
+    Only the files being sent have a bar, so a redraw costs the same for 3 files or 300; and
+    nothing is printed per file, since each line printed above a live display redraws it.
+    """
+
+    def __init__(self, progress: Progress, dists: Sequence[Distribution]) -> None:
+        self.progress = progress
+        self.count, self.done = len(dists), 0
+        self.total = progress.add_task(self._counted(), total=sum(d.size for d in dists))
+        # Every task is made now, hidden: rich redraws on each add_task, not on an update.
+        self.tasks = {
+            d.path: progress.add_task(d.filename, total=d.size, start=False, visible=False)
+            for d in dists
+        }
+        self.sent: dict[Any, int] = {}
+        self._lock = threading.Lock()  # events come from every upload thread
+
+    def _counted(self) -> str:
+        return f"{self.done}/{self.count} file(s) done"
 
     def handle(self, event: Event) -> None:
         from tpublish.publish import Finished, Retrying, Sending, Started
 
-        if isinstance(event, Sending):
-            self.progress.advance(self.tasks[event.dist.path], event.nbytes)
-        elif isinstance(event, Started):
-            self.progress.start_task(self.tasks[event.dist.path])
-        elif isinstance(event, Retrying):
-            task = self.tasks[event.dist.path]
-            self.progress.reset(task, start=True)
-            self.progress.console.print(redact(f"warning: {retry_line(event)}"), style="yellow")
-        elif isinstance(event, Finished):
-            task = self.tasks[event.result.dist.path]
-            self.progress.update(
-                task, description=f"{event.result.dist.filename} [{event.result.outcome}]"
-            )
-            self.progress.stop_task(task)
+        progress = self.progress
+        with self._lock:
+            if isinstance(event, Sending):
+                progress.advance(self.tasks[event.dist.path], event.nbytes)
+                progress.advance(self.total, event.nbytes)
+                self.sent[event.dist.path] += event.nbytes
+            elif isinstance(event, Started):
+                progress.start_task(self.tasks[event.dist.path])
+                progress.update(self.tasks[event.dist.path], visible=True)
+                self.sent[event.dist.path] = 0
+            elif isinstance(event, Retrying):
+                path = event.dist.path
+                progress.reset(self.tasks[path], start=True)
+                progress.advance(self.total, -self.sent[path])  # it is sent again from the start
+                self.sent[path] = 0
+                progress.console.print(redact(f"warning: {retry_line(event)}"), style="yellow")
+            elif isinstance(event, Finished):
+                path = event.result.dist.path
+                progress.update(self.tasks[path], visible=False)
+                self.done += 1
+                # A file not sent in full (skipped, failed) is done all the same.
+                remaining = event.result.dist.size - self.sent.pop(path, 0)
+                progress.update(self.total, advance=remaining, description=self._counted())
 
 
 def retry_line(event: Any) -> str:
