@@ -621,6 +621,26 @@ def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
     )
 
 
+def test_wheels_sharing_metadata_each_get_its_findings(tmp_path: Path) -> None:
+    # The wheels of a release share METADATA, which is parsed and checked once: every wheel must
+    # still carry the findings, and a wheel with other metadata must not get them.
+    shared = [("Classifier", "Nope :: Nope")]
+    tags = ["cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-win_amd64", "cp313-cp313-win_amd64"]
+    paths = [str(clean_wheel(tmp_path, *shared, tag=tag)) for tag in tags]
+    paths.append(str(clean_wheel(tmp_path, tag="py3-none-any")))
+
+    result = tpublish("check", "--json", *paths)
+
+    found = {
+        f["filename"]: [x["code"] for x in f["findings"]]
+        for f in json.loads(result.stdout)["files"]
+    }
+    assert found == {
+        **{f"demo_pkg-1.0.0-{tag}.whl": ["invalid-classifier"] for tag in tags},
+        WHEEL: [],
+    }
+
+
 def test_json_document(tmp_path: Path) -> None:
     wheel, sdist = make_release(tmp_path)
     bad = clean_wheel(tmp_path, ("Classifier", "Nope :: Nope"), name="other")

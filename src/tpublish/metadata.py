@@ -6,6 +6,7 @@ this module decides what is fatal, what is a warning and what is sent.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ def parse_metadata(path: Path, data: bytes, label: str) -> Metadata:
     The wheels of one release usually carry the same METADATA, so a parse is kept by content:
     a release of 100 wheels parses it once. Failures are not kept (their messages name the path).
     """
-    key = (data, label)
+    key = (hashlib.sha256(data).digest(), label)  # not the bytes: they may be megabytes
     parsed = _PARSED.get(key)
     if parsed is None:
         parsed = _parse_metadata(path, data, label)
@@ -103,7 +104,7 @@ def parse_metadata(path: Path, data: bytes, label: str) -> Metadata:
     return parsed
 
 
-_PARSED: dict[tuple[bytes, str], Metadata] = {}
+_PARSED: dict[tuple[bytes, str], Metadata] = {}  # by sha256 of the raw bytes, and label
 _PARSED_MAX = 64
 
 
