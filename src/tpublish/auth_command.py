@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tpublish.claims import DEBUG_CLAIMS, GITLAB_DEBUG_CLAIMS
 from tpublish.errors import EXIT_OK, EXIT_TRUSTED_PUBLISHING, TPublishError
 
 if TYPE_CHECKING:
@@ -119,21 +120,13 @@ def _show(console: Console, report: dict[str, Any]) -> None:
         console.result(line)
 
 
+# Who issued the token and for whom, what the publisher forms match on, and its lifetime.
 _CLAIMS_SHOWN = (
     "iss",
     "aud",
-    "sub",
-    "repository",
-    "repository_owner",
-    "repository_owner_id",
-    "workflow_ref",
-    "job_workflow_ref",
-    "ref",
-    "environment",
-    "event_name",
-    "project_path",
-    "ci_config_ref_uri",
-    "ref_path",
+    *DEBUG_CLAIMS,
+    "event_name",  # the GitHub event that ran the workflow
+    *(name for name in GITLAB_DEBUG_CLAIMS if name not in DEBUG_CLAIMS),
     "email",
     "exp",
 )

@@ -17,7 +17,7 @@ GOOGLE_ISSUER = "https://accounts.google.com"
 TROUBLESHOOTING_URL = "https://docs.pypi.org/trusted-publishers/troubleshooting/"
 
 # The claims the reference action prints for debugging, in its order.
-_DEBUG_CLAIMS = (
+DEBUG_CLAIMS = (
     "sub",
     "repository",
     "repository_owner",
@@ -27,7 +27,7 @@ _DEBUG_CLAIMS = (
     "ref",
     "environment",
 )
-_GITLAB_DEBUG_CLAIMS = ("sub", "project_path", "ci_config_ref_uri", "ref_path", "environment")
+GITLAB_DEBUG_CLAIMS = ("sub", "project_path", "ci_config_ref_uri", "ref_path", "environment")
 
 
 def decode_claims(token: str) -> dict[str, Any]:
@@ -112,9 +112,9 @@ def claim_lines(claims: dict[str, Any]) -> list[str]:
     kind = issuer_kind(claims)
     names: tuple[str, ...] = ("iss", "sub", "aud", "email")
     if kind == "GitHub":
-        names = _DEBUG_CLAIMS
+        names = DEBUG_CLAIMS
     elif kind == "GitLab":
-        names = _GITLAB_DEBUG_CLAIMS
+        names = GITLAB_DEBUG_CLAIMS
     return [f"  {name}: {claims.get(name, 'MISSING')}" for name in names]
 
 
