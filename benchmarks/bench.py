@@ -25,20 +25,16 @@ import argparse
 import asyncio
 import compileall
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import platform
-import pty
 import random
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import threading
 import time
 from asyncio import StreamReader, StreamWriter
@@ -125,16 +121,22 @@ def run_child(command: Sequence[str], env: dict[str, str], *, tty: bool = False)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
             wrapped = [TIME, "-f", "%M", "-o", rss.name, *command]
-            with contextlib.ExitStack() as stack:
-                stdout: Any = out
-                stderr: Any = err
-                if tty:
-                    stdout = stderr = stack.enter_context(Terminal(out))
+
+            def timed(stdout: Any, stderr: Any) -> tuple[float, subprocess.CompletedProcess[bytes]]:
                 start = time.perf_counter()
-                process = subprocess.run(
+                done = subprocess.run(
                     wrapped, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env
                 )
-                elapsed = time.perf_counter() - start
+                return time.perf_counter() - start, done
+
+            if tty:
+                from terminal import pseudo_terminal  # tests/ is on sys.path (see main)
+
+                with pseudo_terminal(120, 40) as (terminal, chunks):
+                    elapsed, process = timed(terminal, terminal)
+                out.write(b"".join(chunks))  # all of it: the reader has ended
+            else:
+                elapsed, process = timed(out, err)
             rss_text = rss.read().strip()
         if process.returncode != 0:
             out.seek(0)
@@ -145,30 +147,6 @@ def run_child(command: Sequence[str], env: dict[str, str], *, tty: bool = False)
                 f"--- stderr ---\n{err.read().decode(errors='replace')[-4000:]}"
             )
     return Run(elapsed, int(rss_text.splitlines()[-1]))
-
-
-class Terminal:
-    """A pseudo-terminal for a child's output; what the child writes is copied to ``sink``."""
-
-    def __init__(self, sink: Any) -> None:
-        self.sink = sink
-        self.master, self.slave = pty.openpty()
-        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-
-    def __enter__(self) -> int:
-        self._reader.start()
-        return self.slave
-
-    def __exit__(self, *_exc: object) -> None:
-        os.close(self.slave)  # the child has exited: the reader sees EOF (EIO) once drained
-        self._reader.join(10)
-        os.close(self.master)
-
-    def _drain(self) -> None:
-        with contextlib.suppress(OSError):
-            while data := os.read(self.master, 1 << 16):
-                self.sink.write(data)
 
 
 def sha256_of(path: Path) -> str:

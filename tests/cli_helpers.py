@@ -10,6 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from terminal import pseudo_terminal
 from tpublish.cli import main
 
 
@@ -62,38 +63,15 @@ def tpublish_on_terminal(
 
     ``stdout`` of the result is everything written to the terminal, control sequences included.
     """
-    import fcntl
-    import pty
-    import struct
-    import termios
-    import threading
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    chunks: list[bytes] = []
-
-    def drain() -> None:
-        try:
-            while data := os.read(master, 1 << 16):
-                chunks.append(data)
-        except OSError:  # EIO: the terminal's last writer is gone
-            pass
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
     full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
-    try:
+    with pseudo_terminal(columns=columns, rows=50) as (terminal, chunks):
         completed = subprocess.run(
             [sys.executable, "-m", "tpublish", *args],
             env=full_env,
             stdin=subprocess.DEVNULL,
-            stdout=slave,
-            stderr=slave,
+            stdout=terminal,
+            stderr=terminal,
             timeout=timeout,
             check=False,
         )
-    finally:
-        os.close(slave)
-        reader.join(10)
-        os.close(master)
     return Run(completed.returncode, b"".join(chunks).decode("utf-8", "replace"), "")
