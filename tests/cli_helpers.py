@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from terminal import pseudo_terminal
-from tpublish.cli import main
+from tpublish.cli.main import main
 
 
 @dataclass(frozen=True)

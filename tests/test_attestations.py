@@ -14,7 +14,7 @@ from builders import make_release, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex, make_attestation
 from tp_helpers import github_env
-from tpublish import attestations
+from tpublish.dists import attestations
 from tpublish.errors import (
     EXIT_CREDENTIALS,
     EXIT_INPUT,
@@ -315,7 +315,7 @@ def test_index_refusal_with_a_user_token_is_explained(index: FakeIndex, dist: Pa
 
 
 def test_index_refusal_of_a_signature_is_explained() -> None:
-    from tpublish.dists import Distribution
+    from tpublish.dists.distribution import Distribution
 
     dist = Distribution(
         Path("dist") / WHEEL, WHEEL, "bdist_wheel", "py3", "demo-pkg", "1.0.0", "2.4", 1, (), ()

@@ -14,9 +14,9 @@ from trove_classifiers import deprecated_classifiers
 
 from builders import make_release, make_sdist, make_wheel, metadata_text
 from cli_helpers import tpublish
-from tpublish import rules_zip
-from tpublish.checks import check_files, is_pypi
-from tpublish.rules_files import valid_platform_tag
+from tpublish.rules import zipfiles as rules_zip
+from tpublish.rules.checker import check_files, is_pypi
+from tpublish.rules.files import valid_platform_tag
 
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
 SDIST = "demo_pkg-1.0.0.tar.gz"

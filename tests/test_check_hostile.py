@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from builders import make_sdist, make_wheel, metadata_text
 from cli_helpers import tpublish
-from tpublish import archives
-from tpublish.checks import check_path
-from tpublish.dists import read_distribution
+from tpublish.dists import archives
+from tpublish.rules.checker import check_path
+from tpublish.dists.distribution import read_distribution
 from tpublish.errors import DistributionError
 
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from builders import make_sdist, make_wheel, metadata_text
-from tpublish.checks import check_files
+from tpublish.rules.checker import check_files
 
 twine_check = pytest.importorskip("twine.commands.check")
 

@@ -25,7 +25,7 @@ def tpublish_command() -> list[str]:
     script = Path(sys.executable).with_name("tpublish")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from tpublish.cli import main; main(prog_name='tpublish')"]
+    return [sys.executable, "-c", "from tpublish.cli.main import main; main(prog_name='tpublish')"]
 
 
 def complete(env: dict[str, str]) -> str:

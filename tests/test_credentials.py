@@ -15,10 +15,10 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from keyring_backend import HangingBackend, LockedBackend, MemoryBackend
-from tpublish.credentials import Credential, prompt_credential, resolve_credential
+from tpublish.auth.credentials import Credential, prompt_credential, resolve_credential
 from tpublish.errors import EXIT_CREDENTIALS, CredentialError
 from tpublish.redact import redact
-from tpublish.settings import PYPI_UPLOAD_URL, Repository
+from tpublish.auth.settings import PYPI_UPLOAD_URL, Repository
 
 TESTS = Path(__file__).parent
 CANARY = "CANARY-cred-s3cr3t-0123456789"
@@ -363,8 +363,8 @@ def test_keyring_through_environment_in_a_fresh_process(tmp_path: Path) -> None:
     store.write_text(json.dumps({PYPI_UPLOAD_URL: {"__token__": "pypi-from-file-keyring"}}))
     script = (
         "import sys\n"
-        "from tpublish.credentials import resolve_credential\n"
-        "from tpublish.settings import resolve_repository\n"
+        "from tpublish.auth.credentials import resolve_credential\n"
+        "from tpublish.auth.settings import resolve_repository\n"
         "assert 'keyring' not in sys.modules\n"
         "repo = resolve_repository(\n"
         "    repository=None, repository_url=None, config_file=None, env={})\n"

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import make_release, make_sdist, make_wheel, metadata_text
-from tpublish import archives
-from tpublish.dists import (
+from tpublish.dists import archives
+from tpublish.dists.distribution import (
     Distribution,
     InvalidDistributions,
     collect,
@@ -25,8 +25,8 @@ from tpublish.dists import (
     release_url,
 )
 from tpublish.errors import DistributionError, InputError
-from tpublish.metadata import safe_name
-from tpublish.multipart import Digests, hash_file
+from tpublish.dists.metadata import safe_name
+from tpublish.index.multipart import Digests, hash_file
 
 DIST_INFO = "demo_pkg-1.0.0.dist-info"
 

@@ -23,7 +23,7 @@ def help_text(command: str) -> str:
     """What ``command`` prints at 100 columns, as ``tpublish`` (not ``python -m``)."""
     args = command.split()[1:]
     completed = subprocess.run(
-        [sys.executable, "-c", "from tpublish.cli import main; main(prog_name='tpublish')", *args],
+        [sys.executable, "-c", "from tpublish.cli.main import main; main(prog_name='tpublish')", *args],
         env={**os.environ, "COLUMNS": "100"},
         capture_output=True,
         text=True,

@@ -246,7 +246,7 @@ def test_no_canary_in_the_traceback_of_an_internal_error_with_debug(
     def broken(*args: object, **kwargs: object) -> int:
         raise RuntimeError(echo(TOKEN))
 
-    monkeypatch.setattr("tpublish.upload_command.publish_release", broken)
+    monkeypatch.setattr("tpublish.cli.upload.publish_release", broken)
 
     run = upload(index.upload_url, dist, "--token", TOKEN, "--verbose", "--debug")
 

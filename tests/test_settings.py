@@ -10,7 +10,7 @@ from twine.utils import get_config
 
 from tpublish.errors import EXIT_INPUT, InputError
 from tpublish.redact import redact
-from tpublish.settings import (
+from tpublish.auth.settings import (
     PYPI_UPLOAD_URL,
     TESTPYPI_UPLOAD_URL,
     Repository,

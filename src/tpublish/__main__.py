@@ -1,6 +1,6 @@
 """``python -m tpublish``."""
 
-from tpublish.cli import main
+from tpublish.cli.main import main
 
 if __name__ == "__main__":
     main()

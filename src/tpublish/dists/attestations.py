@@ -25,13 +25,13 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from tpublish.dists import InvalidDistributions
+from tpublish.dists.distribution import InvalidDistributions
 from tpublish.errors import CredentialError, DistributionError, InputError, UploadError
 
 if TYPE_CHECKING:
-    from tpublish.dists import Distribution
+    from tpublish.dists.distribution import Distribution
     from tpublish.errors import TPublishError
-    from tpublish.publish import Emit, Event
+    from tpublish.publish.publisher import Emit, Event
 
 FIELD = "attestations"
 SUFFIX = ".attestation"
@@ -349,7 +349,7 @@ def explain_refusal(error: TPublishError, dist: Distribution) -> TPublishError:
 
 def explaining(emit: Emit) -> Emit:
     """Wrap the upload event callback so that a finished file's attestation refusal is explained."""
-    from tpublish.publish import Finished
+    from tpublish.publish.publisher import Finished
 
     def forward(event: Event) -> None:
         if isinstance(event, Finished) and event.result.error is not None:

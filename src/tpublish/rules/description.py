@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Sequence
 
-from tpublish.rules_common import Finding, error, warning
+from tpublish.rules.findings import Finding, error, warning
 
 _RESERVED = frozenset({"raw", "stream"})  # the renderers' own argument names
 _HELP = "See https://pypi.org/help/#description-content-type for more information."

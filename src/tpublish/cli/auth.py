@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tpublish.claims import DEBUG_CLAIMS, GITLAB_DEBUG_CLAIMS
+from tpublish.auth.claims import DEBUG_CLAIMS, GITLAB_DEBUG_CLAIMS
 from tpublish.errors import EXIT_OK, EXIT_TRUSTED_PUBLISHING, TPublishError
 
 if TYPE_CHECKING:
     import httpx
 
-    from tpublish.console import Console
-    from tpublish.settings import Repository
+    from tpublish.output.console import Console
+    from tpublish.auth.settings import Repository
 
 
 def run_auth(console: Console, options: dict[str, Any]) -> int:
-    from tpublish.auth import NEVER, configured_credential
-    from tpublish.oidc import detect_provider
-    from tpublish.upload_command import make_http_client, resolve_target
+    from tpublish.auth.login import NEVER, configured_credential
+    from tpublish.auth.oidc import detect_provider
+    from tpublish.cli.upload import make_http_client, resolve_target
 
     repository = resolve_target(console, options)
     report: dict[str, Any] = {
@@ -60,8 +60,8 @@ def _would_use(credential: Any, tp_applies: bool, provider: str | None) -> str:
 def _trusted_publishing_report(
     client: httpx.Client, repository: Repository, exchange: bool, report: dict[str, Any]
 ) -> int:
-    from tpublish.claims import decode_claims, publisher_form, reusable_workflow_warning
-    from tpublish.oidc import ambient_token, burn_token, endpoints, fetch_audience, mint
+    from tpublish.auth.claims import decode_claims, publisher_form, reusable_workflow_warning
+    from tpublish.auth.oidc import ambient_token, burn_token, endpoints, fetch_audience, mint
 
     where = endpoints(repository.url)
     tp: dict[str, Any] = {"audience_url": where.audience, "mint_url": where.mint}

@@ -25,9 +25,9 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from tpublish.archives import Archive, check_license_files, read_sdist, read_wheel
+from tpublish.dists.archives import Archive, check_license_files, read_sdist, read_wheel
 from tpublish.errors import DistributionError, InputError
-from tpublish.metadata import Metadata, parse_metadata, safe_name
+from tpublish.dists.metadata import Metadata, parse_metadata, safe_name
 
 WHEEL = "bdist_wheel"
 SDIST = "sdist"

@@ -20,13 +20,13 @@ from packaging.version import Version
 from trove_classifiers import classifiers as known_classifiers
 from trove_classifiers import deprecated_classifiers
 
-from tpublish.metadata import (
+from tpublish.dists.metadata import (
     FORM_TO_RAW,
     MULTI_USE_FORM_FIELDS,
     PYPI_METADATA_VERSIONS,
     RAW_TO_HEADER,
 )
-from tpublish.rules_common import Finding, error, warning
+from tpublish.rules.findings import Finding, error, warning
 
 SUMMARY_LIMIT = 512
 PROJECT_URL_LABEL_LIMIT = 32

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from rich.console import Console as RichConsole
     from rich.progress import Progress
 
-    from tpublish.dists import Distribution
+    from tpublish.dists.distribution import Distribution
     from tpublish.errors import TPublishError
-    from tpublish.publish import Emit, Event, FileResult, Report
+    from tpublish.publish.publisher import Emit, Event, FileResult, Report
 
 
 def human_size(size: float) -> str:
@@ -50,7 +50,7 @@ class Console:
             # Logs have no width limit: never cut a file name or digest short.
             self.out.width = 200
         self.show_progress = progress and not json_mode and self.err.is_terminal
-        from tpublish import ci
+        from tpublish.output import ci
 
         self.ci_log = None if json_mode else ci.log_style()  # fold each file's lines in a CI log
         self.show_progress = self.show_progress and self.ci_log is None
@@ -91,7 +91,7 @@ class Console:
     def uploading(self, dists: Sequence[Distribution]) -> Iterator[Emit]:
         """Yield the event callback for ``Publisher``: a live bar per file on a TTY, else log lines."""
         if self.ci_log is not None:
-            from tpublish.ci import FoldedUploadLog
+            from tpublish.output.ci import FoldedUploadLog
 
             yield FoldedUploadLog(self.ci_log, self._write_raw).handle
             return
@@ -122,7 +122,7 @@ class Console:
             yield events.handle
 
     def _plain_event(self, event: Event) -> None:
-        from tpublish.publish import Finished, Retrying, Started
+        from tpublish.publish.publisher import Finished, Retrying, Started
 
         if isinstance(event, Started):
             self.verbose(f"uploading {event.dist.filename} ({human_size(event.dist.size)})")
@@ -223,7 +223,7 @@ class _ProgressEvents:
         return f"{self.done}/{self.count} file(s) done"
 
     def handle(self, event: Event) -> None:
-        from tpublish.publish import Finished, Retrying, Sending, Started
+        from tpublish.publish.publisher import Finished, Retrying, Sending, Started
 
         progress = self.progress
         with self._lock:

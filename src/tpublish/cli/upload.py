@@ -14,16 +14,16 @@ from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, InputError
 if TYPE_CHECKING:
     import httpx
 
-    from tpublish.attestations import Attested
-    from tpublish.auth import Login
-    from tpublish.console import Console
-    from tpublish.dists import Distribution
-    from tpublish.multipart import Digests
-    from tpublish.settings import Repository
+    from tpublish.dists.attestations import Attested
+    from tpublish.auth.login import Login
+    from tpublish.output.console import Console
+    from tpublish.dists.distribution import Distribution
+    from tpublish.index.multipart import Digests
+    from tpublish.auth.settings import Repository
 
 
 def resolve_target(console: Console, options: dict[str, Any]) -> Repository:
-    from tpublish.settings import resolve_repository
+    from tpublish.auth.settings import resolve_repository
 
     repository = resolve_repository(
         repository=options["repository"],
@@ -47,7 +47,7 @@ def load_files(
     ``no_check`` skips the deep checks (metadata fields, description), never the safety ones.
     PyPI's own policy (tags, normalised filenames, local versions) only warns for other indexes.
     """
-    from tpublish.checks import check_files, is_pypi, raise_for_errors
+    from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
 
     reports = check_files(paths, deep=not no_check, pypi=is_pypi(upload_url))
     dists = raise_for_errors(reports)
@@ -67,7 +67,7 @@ def refuse_clear_text(repository: Repository) -> None:
     """Credentials never travel over plain http, except to this machine."""
     from urllib.parse import urlsplit
 
-    from tpublish.oidc import is_loopback
+    from tpublish.auth.oidc import is_loopback
 
     parts = urlsplit(repository.url)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
@@ -78,7 +78,7 @@ def refuse_clear_text(repository: Repository) -> None:
 
 
 def make_http_client(repository: Repository, options: dict[str, Any]) -> httpx.Client:
-    from tpublish.http import Timeouts, TLSConfig, make_client
+    from tpublish.index.http import Timeouts, TLSConfig, make_client
 
     tls = TLSConfig(
         ca_bundle=repository.ca_bundle,
@@ -90,8 +90,8 @@ def make_http_client(repository: Repository, options: dict[str, Any]) -> httpx.C
 
 
 def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> int:
-    from tpublish.auth import choose_login
-    from tpublish.credentials import no_credential_error
+    from tpublish.auth.login import choose_login
+    from tpublish.auth.credentials import no_credential_error
 
     repository = resolve_target(console, options)
     refuse_clear_text(repository)
@@ -107,7 +107,7 @@ def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> i
         console.verbose(f"credential: {login.description}")
         try:
             if attested is not None and login.source is not None:
-                from tpublish.attestations import check_credential
+                from tpublish.dists.attestations import check_credential
 
                 check_credential(repository.url, trusted=login.trusted is not None)
             if options["dry_run"]:
@@ -122,8 +122,8 @@ def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> i
 
 def load_attestations(console: Console, dists: list[Distribution]) -> Attested:
     """``--attestations``: every file's PEP 740 attestations, checked before anything is sent."""
-    from tpublish.attestations import load
-    from tpublish.multipart import hash_file
+    from tpublish.dists.attestations import load
+    from tpublish.index.multipart import hash_file
 
     attested = load(dists, lambda path: hash_file(path).sha256)
     for dist in dists:
@@ -172,9 +172,9 @@ def dry_run(
     login: Login,
     interactive: bool,
 ) -> int:
-    from tpublish.console import human_size
-    from tpublish.credentials import no_credential_error
-    from tpublish.multipart import hash_file
+    from tpublish.output.console import human_size
+    from tpublish.auth.credentials import no_credential_error
+    from tpublish.index.multipart import hash_file
 
     would_start = login.source is not None or interactive
     digests = {d.path: hash_file(d.path) for d in dists}
@@ -206,10 +206,10 @@ def publish_release(
     options: dict[str, Any],
     attested: Attested | None = None,
 ) -> int:
-    from tpublish import ci
-    from tpublish.dists import release_url
-    from tpublish.index import Index
-    from tpublish.publish import Options, Publisher
+    from tpublish.output import ci
+    from tpublish.dists.distribution import release_url
+    from tpublish.index.upload import Index
+    from tpublish.publish.publisher import Options, Publisher
 
     assert login.source is not None
     comment = options["comment"]
@@ -226,7 +226,7 @@ def publish_release(
     index = Index(client, repository.url)
     with console.uploading(dists) as emit:
         if attested is not None:
-            from tpublish.attestations import explaining
+            from tpublish.dists.attestations import explaining
 
             emit = explaining(emit)  # the index's attestation refusals, explained
         report = Publisher(index, login.source, publish_options, emit).run(dists)

@@ -16,19 +16,19 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tpublish import ci
-from tpublish.claims import GITHUB_ISSUER
+from tpublish.output import ci
+from tpublish.auth.claims import GITHUB_ISSUER
 from tpublish.errors import TrustedPublishingError
-from tpublish.oidc import PROVIDERS, TrustedPublisher, detect_provider, endpoints, fetch_audience
+from tpublish.auth.oidc import PROVIDERS, TrustedPublisher, detect_provider, endpoints, fetch_audience
 
 if TYPE_CHECKING:
     import httpx
 
-    from tpublish.console import Console
-    from tpublish.credentials import Credential
-    from tpublish.oidc import MintedToken
-    from tpublish.publish import CredentialSource
-    from tpublish.settings import Repository
+    from tpublish.output.console import Console
+    from tpublish.auth.credentials import Credential
+    from tpublish.auth.oidc import MintedToken
+    from tpublish.publish.publisher import CredentialSource
+    from tpublish.auth.settings import Repository
 
 AUTO, ALWAYS, NEVER = "auto", "always", "never"
 
@@ -47,7 +47,7 @@ def configured_credential(
     console: Console, repository: Repository, options: dict[str, Any], *, interactive: bool
 ) -> Credential | None:
     """Flags > TPUBLISH_* > TWINE_* > .pypirc > keyring; a half-given one is completed at the prompt."""
-    from tpublish.credentials import resolve_credential
+    from tpublish.auth.credentials import resolve_credential
 
     notes: list[str] = []
     credential = resolve_credential(
@@ -77,7 +77,7 @@ def choose_login(
     interactive: bool,
 ) -> Login:
     """Decide, in the documented order, how this run authenticates; mint now for trusted publishing."""
-    from tpublish.publish import StaticCredential
+    from tpublish.publish.publisher import StaticCredential
 
     mode = options["trusted_publishing"]
     credential = None
@@ -103,7 +103,7 @@ def choose_login(
         trusted = start_trusted_publishing(console, repository, client, provider, backoff=backoff)
         return Login(trusted, f"__token__ (trusted publishing, {provider})", trusted=trusted)
     if interactive:
-        from tpublish.credentials import prompt_credential
+        from tpublish.auth.credentials import prompt_credential
 
         credential = prompt_credential(repository, interactive=True)
         return Login(
@@ -144,7 +144,7 @@ def start_trusted_publishing(
         console.verbose(f"trusted publishing: upload token minted{lifetime}")
 
     def check_claims(claims: dict[str, Any]) -> None:
-        from tpublish.claims import reusable_workflow_warning
+        from tpublish.auth.claims import reusable_workflow_warning
 
         warning = reusable_workflow_warning(claims) if claims.get("iss") == GITHUB_ISSUER else None
         if warning:

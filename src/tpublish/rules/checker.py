@@ -20,7 +20,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from tpublish.dists import (
+from tpublish.dists.distribution import (
     ARCHIVE_ERRORS,
     SDIST,
     Distribution,
@@ -30,16 +30,16 @@ from tpublish.dists import (
     read_distribution,
 )
 from tpublish.errors import DistributionError
-from tpublish.rules_common import ERROR, WARNING, Finding, error, warning
-from tpublish.rules_description import description_findings
-from tpublish.rules_files import (
+from tpublish.rules.findings import ERROR, WARNING, Finding, error, warning
+from tpublish.rules.description import description_findings
+from tpublish.rules.files import (
     DEFAULT_SIZE_LIMIT,
     filename_findings,
     sdist_findings,
     size_findings,
     wheel_findings,
 )
-from tpublish.rules_metadata import metadata_findings
+from tpublish.rules.metadata import metadata_findings
 
 # PyPI's own policy, not a property of the file: other indexes may accept these, so an upload
 # to another index only warns about them (protocol §7.2 steps 6, 22-24).

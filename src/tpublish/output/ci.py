@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from tpublish.redact import redact
 
 if TYPE_CHECKING:
-    from tpublish.publish import Event, FileResult, Report
+    from tpublish.publish.publisher import Event, FileResult, Report
 
 GITHUB, GITLAB = "github", "gitlab"
 
@@ -118,8 +118,8 @@ class FoldedUploadLog:
         self._started: dict[Path, float] = {}
 
     def handle(self, event: Event) -> None:
-        from tpublish.console import retry_line
-        from tpublish.publish import Finished, Retrying, Started
+        from tpublish.output.console import retry_line
+        from tpublish.publish.publisher import Finished, Retrying, Started
 
         if isinstance(event, Started):
             self._started[event.dist.path] = time.time()
@@ -129,7 +129,7 @@ class FoldedUploadLog:
             self.write(self.block(event.result))
 
     def block(self, result: FileResult) -> str:
-        from tpublish.console import result_line
+        from tpublish.output.console import result_line
 
         ended = time.time()
         started = self._started.get(result.dist.path, ended)
@@ -180,7 +180,7 @@ def _cell(text: str) -> str:
 
 def summary_markdown(report: Report) -> str:
     """The job summary: every file with its size, sha256 and outcome, and the release link."""
-    from tpublish.console import human_size
+    from tpublish.output.console import human_size
 
     lines = [
         f"## tpublish: upload to {report.upload_url}",

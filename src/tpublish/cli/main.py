@@ -17,7 +17,7 @@ from tpublish import __version__
 from tpublish.errors import EXIT_INPUT, EXIT_INTERRUPTED, TPublishError
 
 if TYPE_CHECKING:
-    from tpublish.console import Console
+    from tpublish.output.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -173,8 +173,8 @@ def error_boundary(console: Console, debug: bool) -> Iterator[None]:
 
 
 def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
-    from tpublish.console import error_document
-    from tpublish.dists import InvalidDistributions
+    from tpublish.output.console import error_document
+    from tpublish.dists.distribution import InvalidDistributions
 
     if debug:
         import traceback
@@ -195,7 +195,7 @@ def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
 
 def _annotate_in_ci(exc: TPublishError) -> None:
     """In GitHub Actions: an ``::error::`` annotation, and a step-summary entry for trusted publishing."""
-    from tpublish import ci
+    from tpublish.output import ci
     from tpublish.errors import TrustedPublishingError
 
     lines = [str(exc), *([exc.hint] if exc.hint else []), *exc.details]
@@ -295,7 +295,7 @@ def upload(dists: tuple[str, ...], **options: Any) -> NoReturn:
     Every file is checked before the first byte is sent: one bad file means nothing is uploaded.
     Wheels go first, sdists last.
     """
-    from tpublish.console import Console
+    from tpublish.output.console import Console
 
     console = Console(
         json_mode=options["json_mode"],
@@ -303,7 +303,7 @@ def upload(dists: tuple[str, ...], **options: Any) -> NoReturn:
         verbose=options["verbose"],
     )
     with error_boundary(console, options["debug"]):
-        from tpublish.upload_command import run_upload
+        from tpublish.cli.upload import run_upload
 
         sys.exit(run_upload(console, list(dists), options))
     sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
@@ -321,11 +321,11 @@ Exit codes:
 @output_options
 def check(dists: tuple[str, ...], **options: Any) -> NoReturn:
     """Check distributions against the rules the index applies, without uploading."""
-    from tpublish.console import Console
+    from tpublish.output.console import Console
 
     console = Console(json_mode=options["json_mode"], progress=False, verbose=options["verbose"])
     with error_boundary(console, options["debug"]):
-        from tpublish.check_command import run_check
+        from tpublish.cli.check import run_check
 
         sys.exit(run_check(console, list(dists), options))
     sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
@@ -349,11 +349,11 @@ def auth(**options: Any) -> NoReturn:
     In CI: the detected provider, the index's audience, the OIDC token's claims next to the values
     the index's trusted-publisher form needs, and (with --exchange) whether the index accepts it.
     """
-    from tpublish.console import Console
+    from tpublish.output.console import Console
 
     console = Console(json_mode=options["json_mode"], progress=False, verbose=options["verbose"])
     with error_boundary(console, options["debug"]):
-        from tpublish.auth_command import run_auth
+        from tpublish.cli.auth import run_auth
 
         sys.exit(run_auth(console, options))
     sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits

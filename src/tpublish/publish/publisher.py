@@ -24,13 +24,13 @@ from tpublish.errors import (
     TPublishError,
     UploadError,
 )
-from tpublish.index import RetryableError
-from tpublish.multipart import Digests, hash_file
+from tpublish.index.upload import RetryableError
+from tpublish.index.multipart import Digests, hash_file
 
 if TYPE_CHECKING:
-    from tpublish.credentials import Credential
-    from tpublish.dists import Distribution
-    from tpublish.index import Index, RemoteFile
+    from tpublish.auth.credentials import Credential
+    from tpublish.dists.distribution import Distribution
+    from tpublish.index.upload import Index, RemoteFile
 
 CANCEL_GRACE = 1.0  # seconds cancelled uploads get to stop before the report is made
 
@@ -287,7 +287,7 @@ class Publisher:
 
     def _skip_known(self, result: FileResult) -> bool:
         """With --skip-existing on PyPI, ask its JSON API first and spare the upload."""
-        from tpublish.index import pypi_web_base
+        from tpublish.index.upload import pypi_web_base
 
         if pypi_web_base(self.index.upload_url) is None:
             return False

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from tpublish.errors import EXIT_INPUT, EXIT_OK
 
 if TYPE_CHECKING:
-    from tpublish.checks import FileReport
-    from tpublish.console import Console
+    from tpublish.rules.checker import FileReport
+    from tpublish.output.console import Console
 
 
 def run_check(console: Console, paths: list[str], options: dict[str, Any]) -> int:
     """Check the files, show the findings, return the exit code."""
-    from tpublish.checks import check_files, strict
+    from tpublish.rules.checker import check_files, strict
 
     reports = check_files(paths)
     if options.get("strict"):
@@ -67,7 +67,7 @@ def summary_line(reports: list[FileReport]) -> str:
 def show_reports(console: Console, reports: list[FileReport]) -> None:
     from rich.text import Text
 
-    from tpublish.checks import printable
+    from tpublish.rules.checker import printable
     from tpublish.redact import redact
 
     styles = {"error": "red", "warning": "yellow"}

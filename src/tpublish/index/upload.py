@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from tpublish.errors import CredentialError, InputError, NetworkError, UploadError
-from tpublish.multipart import Digests, StreamingForm
-from tpublish.responses import says_already_exists, server_message
+from tpublish.index.multipart import Digests, StreamingForm
+from tpublish.index.answers import says_already_exists, server_message
 
 if TYPE_CHECKING:
     import httpx
 
-    from tpublish.credentials import Credential
-    from tpublish.dists import Distribution
+    from tpublish.auth.credentials import Credential
+    from tpublish.dists.distribution import Distribution
 
 _SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _PYPI_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
@@ -222,7 +222,7 @@ class Index:
         """Hash the index's copy of a file that the listing gave no sha256 for."""
         import httpx
 
-        from tpublish.multipart import new_hashers
+        from tpublish.index.multipart import new_hashers
 
         same_host = urlsplit(remote.url).netloc == self._netloc
         auth = (credential.username, credential.password) if credential and same_host else None

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
-from tpublish.archives import COMPRESSION_RATIO_MIN_SIZE, COMPRESSION_RATIO_THRESHOLD
-from tpublish.rules_common import Finding, error
+from tpublish.dists.archives import COMPRESSION_RATIO_MIN_SIZE, COMPRESSION_RATIO_THRESHOLD
+from tpublish.rules.findings import Finding, error
 
 LOCAL = b"PK\x03\x04"
 CENTRAL = b"PK\x01\x02"

@@ -13,10 +13,10 @@ import zipfile
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from tpublish.archives import MAX_METADATA_BYTES
-from tpublish.dists import SDIST, WHEEL, Distribution
-from tpublish.rules_common import Finding, error, warning
-from tpublish.rules_zip import zip_findings
+from tpublish.dists.archives import MAX_METADATA_BYTES
+from tpublish.dists.distribution import SDIST, WHEEL, Distribution
+from tpublish.rules.findings import Finding, error, warning
+from tpublish.rules.zipfiles import zip_findings
 
 DEFAULT_SIZE_LIMIT = 100 << 20  # PyPI's default per-file limit (protocol §7.2 step 16)
 MAX_RECORD_BYTES = 4 * MAX_METADATA_BYTES

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tpublish.claims import (
+from tpublish.auth.claims import (
     TROUBLESHOOTING_URL,
     decode_claims,
     github_fork_pull_request,
@@ -338,7 +338,7 @@ class TrustedPublisher:
         return self.clock() + margin >= self.minted.expires
 
     def current(self) -> Any:
-        from tpublish.credentials import Credential
+        from tpublish.auth.credentials import Credential
 
         with self._lock:
             if self._needs_renewal():

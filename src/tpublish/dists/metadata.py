@@ -17,7 +17,7 @@ from packaging.metadata import RawMetadata, parse_email
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from tpublish.archives import REBUILD_HINT as _REBUILD
+from tpublish.dists.archives import REBUILD_HINT as _REBUILD
 from tpublish.errors import DistributionError
 
 # Metadata versions PyPI accepts (protocol §7.2 step 6).

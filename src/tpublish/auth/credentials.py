@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tpublish.errors import CredentialError
 from tpublish.redact import redact, register_secret
-from tpublish.settings import Repository
+from tpublish.auth.settings import Repository
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend

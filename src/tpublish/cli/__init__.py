@@ -1,0 +1,5 @@
+"""TODO."""
+
+from tpublish.cli.main import main
+
+__all__ = ["main"]
