@@ -28,6 +28,17 @@ DEBUG_CLAIMS = (
     "environment",
 )
 GITLAB_DEBUG_CLAIMS = ("sub", "project_path", "ci_config_ref_uri", "ref_path", "environment")
+# What ``tpublish auth`` shows: who issued the token and for whom, what the publisher forms match
+# on, and its lifetime.
+SHOWN_CLAIMS = (
+    "iss",
+    "aud",
+    *DEBUG_CLAIMS,
+    "event_name",  # the GitHub event that ran the workflow
+    *(name for name in GITLAB_DEBUG_CLAIMS if name not in DEBUG_CLAIMS),
+    "email",
+    "exp",
+)
 
 
 def decode_claims(token: str) -> dict[str, Any]:

@@ -27,38 +27,19 @@ from __future__ import annotations
 
 import getpass
 import sys
-import threading
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
 
-from tpublish.errors import CredentialError
-from tpublish.redact import redact, register_secret
+from tpublish.auth.keyrings import KEYRING_TIMEOUT, TOKEN_USERNAME, Found, from_keyring
 from tpublish.auth.settings import Repository
+from tpublish.auth.source import Credential
+from tpublish.errors import CredentialError
+from tpublish.redact import register_secret
 
-if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
-
-TOKEN_USERNAME = "__token__"  # noqa: S105 - a username, not a password
-KEYRING_TIMEOUT = 10.0
 DEFAULT_PYPI_USERNAME = "default for PyPI"
 
 Prompt = Callable[[str, bool], str]  # (message, secret) -> answer
-_T = TypeVar("_T")
-_Found = tuple[str, str]  # (value, source)
 _Candidate = tuple[str, str, str | None]  # (source, "token" | "username" | "password", value)
-
-
-@dataclass(frozen=True)
-class Credential:
-    """A username and password (or API token) and where they came from; never shows the secret."""
-
-    username: str
-    password: str = field(repr=False)
-    source: str
-    kind: str  # "token" (username __token__) | "password"
-    warnings: tuple[str, ...] = ()
 
 
 def resolve_credential(
@@ -89,7 +70,7 @@ def resolve_credential(
     if secret is None or (user is None and not repository.is_pypi):
         timeout = None if interactive else keyring_timeout
         keyring_on = use_keyring and not _truthy(env.get("TPUBLISH_NO_KEYRING"))
-        user, secret = _from_keyring(repository, user, secret, keyring_on, timeout, notes)
+        user, secret = from_keyring(repository, user, secret, keyring_on, timeout, notes)
     if user is None and repository.is_pypi:
         user = (TOKEN_USERNAME, DEFAULT_PYPI_USERNAME)
         notes.append("username: __token__, the default for PyPI (it takes API tokens only)")
@@ -173,9 +154,9 @@ def _pypirc_source(repository: Repository) -> str:
 
 def _first(
     what: str, candidates: list[_Candidate], notes: list[str], *, ignored: str | None = None
-) -> _Found | None:
+) -> Found | None:
     """The first candidate with a value for ``what``; every candidate gets a note."""
-    found: _Found | None = None
+    found: Found | None = None
     for source, kind, value in candidates:
         if kind not in (what, "token"):
             continue
@@ -193,78 +174,13 @@ def _first(
     return found
 
 
-def _from_keyring(
-    repository: Repository,
-    user: _Found | None,
-    secret: _Found | None,
-    enabled: bool,
-    limit: float | None,
-    notes: list[str],
-) -> tuple[_Found | None, _Found | None]:
-    """Fill in whatever is missing from the keyring (service = repository URL)."""
-    source = f"keyring ({repository.url})"
-    if not enabled:
-        notes.append(f"{source}: disabled (--no-keyring / TPUBLISH_NO_KEYRING)")
-        return user, secret
-    if user is None and not repository.is_pypi:
-        found = _ask_keyring(lambda kr: kr.get_credential(repository.url, None), limit, notes)
-        if found is not None and found.username:
-            user = (found.username, source)
-            register_secret(found.password, username=found.username)
-            secret = secret or ((found.password, source) if found.password else None)
-    name = user[0] if user else TOKEN_USERNAME if repository.is_pypi else None
-    if secret is None and name is not None:
-        value = _ask_keyring(lambda kr: kr.get_password(repository.url, name), limit, notes)
-        register_secret(value, username=name)
-        secret = (value, source) if value else None
-    used = any(found is not None and found[1] == source for found in (user, secret))
-    notes.append(f"{source}: {'used' if used else 'nothing found'}")
-    return user, secret
-
-
-def _ask_keyring(
-    call: Callable[[KeyringBackend], _T], timeout: float | None, notes: list[str]
-) -> _T | None:
-    """Run one keyring call; any failure (no backend, locked, no D-Bus, a hang) means None."""
-    try:
-        import keyring  # imported here: it is slow to import and rarely needed
-
-        return _within(lambda: call(keyring.get_keyring()), timeout)
-    except Exception as exc:  # noqa: BLE001 - a broken keyring must never stop an upload
-        notes.append(f"keyring failed: {type(exc).__name__}: {redact(str(exc))}")
-        return None
-
-
-def _within(function: Callable[[], _T], timeout: float | None) -> _T:
-    """``function()``, given up on after ``timeout`` seconds (it keeps running in a daemon)."""
-    if timeout is None:
-        return function()
-    outcome: list[_T] = []
-    failure: list[Exception] = []
-
-    def run() -> None:
-        try:
-            outcome.append(function())
-        except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            failure.append(exc)
-
-    worker = threading.Thread(target=run, name="tpublish-keyring", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise TimeoutError(f"no answer within {timeout:g}s")
-    if failure:
-        raise failure[0]
-    return outcome[0]
-
-
 def _complete(
     repository: Repository,
-    user: _Found | None,
-    secret: _Found | None,
+    user: Found | None,
+    secret: Found | None,
     interactive: bool,
     prompt: Prompt | None,
-) -> tuple[_Found, _Found]:
+) -> tuple[Found, Found]:
     """Prompt for what is still missing, or say what is missing and how to provide it."""
     if user is None:
         if not interactive:
@@ -291,7 +207,7 @@ def _ask(prompt: Prompt | None, message: str, secret: bool) -> str:
     return answer
 
 
-def _missing_username(repository: Repository, secret: _Found) -> CredentialError:
+def _missing_username(repository: Repository, secret: Found) -> CredentialError:
     return CredentialError(
         f"a password was found ({secret[1]}) but no username for {repository.url}",
         hint="pass --username or set TPUBLISH_USERNAME or TWINE_USERNAME"
@@ -299,7 +215,7 @@ def _missing_username(repository: Repository, secret: _Found) -> CredentialError
     )
 
 
-def _missing_password(repository: Repository, user: _Found) -> CredentialError:
+def _missing_password(repository: Repository, user: Found) -> CredentialError:
     section = f"[{repository.name}] section of ~/.pypirc" if repository.name else "~/.pypirc"
     return CredentialError(
         f"no password for username {user[0]!r} ({user[1]}) for {repository.url}",
@@ -310,7 +226,7 @@ def _missing_password(repository: Repository, user: _Found) -> CredentialError:
 
 
 def _credential(
-    repository: Repository, user: _Found, secret: _Found, warnings: tuple[str, ...]
+    repository: Repository, user: Found, secret: Found, warnings: tuple[str, ...]
 ) -> Credential:
     register_secret(secret[0], username=user[0])
     kind = "token" if user[0] == TOKEN_USERNAME else "password"

@@ -7,30 +7,60 @@
   otherwise the prompt (on a terminal) or a clear error.
 - ``always``: trusted publishing or a clear error; configured credentials are ignored (with a warning).
 - ``never``: never tries trusted publishing.
+
+Nothing here prints: what a person should hear goes through ``Notices``, which the command
+line's console implements.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tpublish.output import ci
-from tpublish.auth.claims import GITHUB_ISSUER
+from tpublish.auth.claims import GITHUB_ISSUER, reusable_workflow_warning
+from tpublish.auth.credentials import prompt_credential, resolve_credential
+from tpublish.auth.exchange import TrustedPublisher
+from tpublish.auth.oidc import PROVIDERS, detect_provider, endpoints, fetch_audience
+from tpublish.auth.source import StaticCredential
 from tpublish.errors import TrustedPublishingError
-from tpublish.auth.oidc import PROVIDERS, TrustedPublisher, detect_provider, endpoints, fetch_audience
 
 if TYPE_CHECKING:
     import httpx
 
-    from tpublish.output.console import Console
-    from tpublish.auth.credentials import Credential
-    from tpublish.auth.oidc import MintedToken
-    from tpublish.publish.publisher import CredentialSource
+    from tpublish.auth.exchange import MintedToken
     from tpublish.auth.settings import Repository
+    from tpublish.auth.source import Credential, CredentialSource
 
 AUTO, ALWAYS, NEVER = "auto", "always", "never"
+
+
+@dataclass(frozen=True)
+class CredentialOptions:
+    """What the command line says about credentials."""
+
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    no_keyring: bool = False
+    trusted_publishing: str = AUTO
+    non_interactive: bool = False
+
+
+class Notices(Protocol):
+    """How choosing a credential speaks to a person (and to a CI runner)."""
+
+    def verbose(self, text: str) -> None: ...
+
+    def warning(self, text: str) -> None: ...
+
+    def mask(self, secret: str) -> None:
+        """Hide ``secret`` in the CI log, before anything could echo it."""
+        ...
+
+    def misconfiguration(self, text: str) -> None:
+        """A warning about the CI workflow, also shown as an annotation on the run's page."""
+        ...
 
 
 @dataclass
@@ -44,47 +74,44 @@ class Login:
 
 
 def configured_credential(
-    console: Console, repository: Repository, options: dict[str, Any], *, interactive: bool
+    notices: Notices, repository: Repository, options: CredentialOptions, *, interactive: bool
 ) -> Credential | None:
     """Flags > TPUBLISH_* > TWINE_* > .pypirc > keyring; a half-given one is completed at the prompt."""
-    from tpublish.auth.credentials import resolve_credential
-
     notes: list[str] = []
     credential = resolve_credential(
         repository=repository,
-        token=options["token"],
-        username=options["username"],
-        password=options["password"],
+        token=options.token,
+        username=options.username,
+        password=options.password,
         env=os.environ,
-        use_keyring=not options["no_keyring"],
+        use_keyring=not options.no_keyring,
         interactive=interactive,
         notes=notes,
     )
     for note in notes:
-        console.verbose(note)
+        notices.verbose(note)
     if credential is not None:
         for warning in credential.warnings:
-            console.warning(warning)
+            notices.warning(warning)
     return credential
 
 
 def choose_login(
-    console: Console,
+    notices: Notices,
     repository: Repository,
     client: httpx.Client,
-    options: dict[str, Any],
+    options: CredentialOptions,
     *,
     interactive: bool,
+    backoff: float = 1.0,
 ) -> Login:
     """Decide, in the documented order, how this run authenticates; mint now for trusted publishing."""
-    from tpublish.publish.publisher import StaticCredential
-
-    mode = options["trusted_publishing"]
+    mode = options.trusted_publishing
     credential = None
     if mode != ALWAYS:
-        credential = configured_credential(console, repository, options, interactive=interactive)
+        credential = configured_credential(notices, repository, options, interactive=interactive)
     elif _anything_configured(options):
-        console.warning("--trusted-publishing always: the configured credential is not used")
+        notices.warning("--trusted-publishing always: the configured credential is not used")
     if credential is not None:
         return Login(
             StaticCredential(credential),
@@ -99,12 +126,9 @@ def choose_login(
             hint=f"trusted publishing works in {names}",
         )
     if mode != NEVER and provider is not None:
-        backoff = options.get("retry_backoff", 1.0)
-        trusted = start_trusted_publishing(console, repository, client, provider, backoff=backoff)
+        trusted = start_trusted_publishing(notices, repository, client, provider, backoff=backoff)
         return Login(trusted, f"__token__ (trusted publishing, {provider})", trusted=trusted)
     if interactive:
-        from tpublish.auth.credentials import prompt_credential
-
         credential = prompt_credential(repository, interactive=True)
         return Login(
             StaticCredential(credential), f"{credential.username} (from prompt)", credential
@@ -112,15 +136,15 @@ def choose_login(
     return Login(None, "none")
 
 
-def _anything_configured(options: dict[str, Any]) -> bool:
-    if options["token"] or options["username"] or options["password"]:
+def _anything_configured(options: CredentialOptions) -> bool:
+    if options.token or options.username or options.password:
         return True
     names = ("TPUBLISH_TOKEN", "TPUBLISH_PASSWORD", "TWINE_PASSWORD")
     return any(os.environ.get(name) for name in names)
 
 
 def start_trusted_publishing(
-    console: Console,
+    notices: Notices,
     repository: Repository,
     client: httpx.Client,
     provider: str,
@@ -129,27 +153,23 @@ def start_trusted_publishing(
 ) -> TrustedPublisher:
     """Audience, ambient OIDC token, exchange: a minted token in hand, or a clear error."""
     where = endpoints(repository.url)
-    console.verbose(
+    notices.verbose(
         f"trusted publishing: {provider} detected; asking {where.audience} for the audience"
     )
     audience = fetch_audience(client, where)
-    console.verbose(f"trusted publishing: audience {audience!r}")
+    notices.verbose(f"trusted publishing: audience {audience!r}")
 
     def minted(token: MintedToken) -> None:
-        # In --json mode stdout is the report; the runner reads workflow commands on stderr too.
-        ci.mask(token.token, sys.stderr if console.json_mode else sys.stdout)
+        notices.mask(token.token)
         lifetime = (
             "" if token.expires_reported else " (the index did not say when; assuming 15 min)"
         )
-        console.verbose(f"trusted publishing: upload token minted{lifetime}")
+        notices.verbose(f"trusted publishing: upload token minted{lifetime}")
 
     def check_claims(claims: dict[str, Any]) -> None:
-        from tpublish.auth.claims import reusable_workflow_warning
-
         warning = reusable_workflow_warning(claims) if claims.get("iss") == GITHUB_ISSUER else None
         if warning:
-            console.warning(warning)
-            ci.annotate("warning", f"Potential workflow misconfiguration: {warning}")
+            notices.misconfiguration(warning)
 
     trusted = TrustedPublisher(
         client,

@@ -24,25 +24,36 @@ Empty values count as unset. A missing ``~/.pypirc`` is fine; a missing named co
 
 from __future__ import annotations
 
-import configparser
-import locale
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from tpublish.auth.pypirc import (
+    PYPI_UPLOAD_URL,
+    PYPIRC_SPEC,
+    TESTPYPI_UPLOAD_URL,
+    Pypirc,
+    PypircSection,
+    first_set,
+    read_config,
+)
 from tpublish.errors import InputError
 from tpublish.redact import register_secret
 
-PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
-TESTPYPI_UPLOAD_URL = "https://test.pypi.org/legacy/"
-DEFAULT_CONFIG_FILE = "~/.pypirc"
-PYPIRC_SPEC = "https://packaging.python.org/specifications/pypirc/"
-
-_BUILTIN_URLS = {"pypi": PYPI_UPLOAD_URL, "testpypi": TESTPYPI_UPLOAD_URL}
 _PYPI_HOSTS = frozenset({"upload.pypi.org", "test.pypi.org", "pypi.org", "www.pypi.org"})
 _RETIRED_HOSTS = frozenset({"pypi.python.org", "testpypi.python.org"})
-_SECTION_KEYS = ("repository", "username", "password", "ca_cert", "client_cert")
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """What the command line says about the target repository and its certificates."""
+
+    repository: str | None = None
+    repository_url: str | None = None
+    config_file: str | None = None
+    cert: str | None = None
+    client_cert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,28 +79,6 @@ class Repository:
         return is_pypi_url(self.url)
 
 
-@dataclass(frozen=True)
-class PypircSection:
-    """One repository of a ``.pypirc`` file (or a built-in one)."""
-
-    name: str
-    repository: str | None
-    username: str | None
-    password: str | None = field(repr=False)
-    ca_cert: str | None
-    client_cert: str | None
-    builtin_url: bool = False  # ``repository`` is the built-in default, not from the file
-
-
-@dataclass(frozen=True)
-class Pypirc:
-    """A parsed ``.pypirc``: the usable sections and those present but not in ``index-servers``."""
-
-    display: str
-    sections: Mapping[str, PypircSection]
-    unlisted: tuple[str, ...] = ()
-
-
 def is_pypi_url(url: str) -> bool:
     """True when ``url`` points at PyPI or TestPyPI."""
     return (urlsplit(url).hostname or "") in _PYPI_HOSTS
@@ -110,16 +99,8 @@ def resolve_repository(
         repo = _from_url(*url_choice, name_choice, config_file, env)
     else:
         name, name_source = name_choice or ("pypi", None)
-        repo = _from_section(name, name_source, _read_config(config_file, env))
+        repo = _from_section(name, name_source, read_config(config_file, env))
     return _with_certificates(repo, cert, client_cert, env)
-
-
-def _first(*candidates: tuple[str | None, str]) -> tuple[str, str] | None:
-    """The first (value, source) with a non-empty value."""
-    for value, source in candidates:
-        if value and value.strip():
-            return value.strip(), source
-    return None
 
 
 def _choose_target(
@@ -138,8 +119,8 @@ def _choose_target(
         ),
     )
     for url, name in layers:
-        if _first(url) or _first(name):
-            return _first(url), _first(name)
+        if first_set(url) or first_set(name):
+            return first_set(url), first_set(name)
     return None, None
 
 
@@ -164,7 +145,7 @@ def _from_url(
     )
     if name_choice is None:
         return repo
-    pypirc = _read_config(config_file, env)
+    pypirc = read_config(config_file, env)
     section = pypirc.sections.get(name_choice[0])
     if section is None or section.repository is None or not _same_url(section.repository, url):
         return repo
@@ -228,13 +209,13 @@ def _with_certificates(
     repo: Repository, cert: str | None, client_cert: str | None, env: Mapping[str, str]
 ) -> Repository:
     """Apply ``--cert``/``--client-cert`` and their environment variables over ``.pypirc``."""
-    ca = _first(
+    ca = first_set(
         (cert, "--cert"),
         (env.get("TPUBLISH_CERT"), "TPUBLISH_CERT"),
         (env.get("TWINE_CERT"), "TWINE_CERT"),
         (repo.ca_bundle, repo.ca_bundle_source or ""),
     )
-    client = _first(
+    client = first_set(
         (client_cert, "--client-cert"),
         (env.get("TPUBLISH_CLIENT_CERT"), "TPUBLISH_CLIENT_CERT"),
         (repo.client_cert, repo.client_cert_source or ""),
@@ -288,87 +269,3 @@ def _check_pypi_url(url: str, source: str) -> str:
     site = "TestPyPI" if right == TESTPYPI_UPLOAD_URL else "PyPI"
     what = f"not {site}'s upload URL" if host == "upload.pypi.org" else f"the {site} web site"
     raise InputError(f"{url} (from {source}) is {what}", hint=f"use {right}")
-
-
-def _read_config(config_file: str | None, env: Mapping[str, str]) -> Pypirc:
-    """Load the config file named by flag or environment, else ``~/.pypirc`` if it exists."""
-    named = _first(
-        (config_file, "--config-file"),
-        (env.get("TPUBLISH_CONFIG_FILE"), "TPUBLISH_CONFIG_FILE"),
-        (env.get("TWINE_CONFIG_FILE"), "TWINE_CONFIG_FILE"),
-    )
-    if named is None:
-        return load_pypirc(Path(DEFAULT_CONFIG_FILE).expanduser(), required=False)
-    return load_pypirc(Path(named[0]).expanduser(), display=named[0])
-
-
-def load_pypirc(path: Path, *, required: bool = True, display: str | None = None) -> Pypirc:
-    """Parse a ``.pypirc`` the way twine does, with the built-in ``pypi`` and ``testpypi``."""
-    display = display or _display_path(path)
-    parser = _parse(path, display, required=required)
-    defaults = {  # [server-login] is obsolete, but twine still reads it
-        "username": parser.get("server-login", "username", fallback=None),
-        "password": parser.get("server-login", "password", fallback=None),
-    }
-    listed = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
-    sections = {}
-    for name in dict.fromkeys([*listed, *_BUILTIN_URLS]):
-        values = {**defaults, "repository": None, "ca_cert": None, "client_cert": None}
-        values.update((k, parser.get(name, k)) for k in _SECTION_KEYS if parser.has_option(name, k))
-        values = {k: v.strip() if v and v.strip() else None for k, v in values.items()}
-        register_secret(values["password"], username=values["username"])
-        builtin = values["repository"] is None and name in _BUILTIN_URLS
-        if builtin:
-            values["repository"] = _BUILTIN_URLS[name]
-        sections[name] = PypircSection(name=name, builtin_url=builtin, **values)
-    skip = {"distutils", "server-login", *sections}
-    unlisted = tuple(s for s in parser.sections() if s not in skip)
-    return Pypirc(display=display, sections=sections, unlisted=unlisted)
-
-
-def _display_path(path: Path) -> str:
-    home = Path("~").expanduser()
-    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
-
-
-def _parse(path: Path, display: str, *, required: bool) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        if required:
-            raise InputError(f"config file not found: {display}") from None
-        return parser
-    except OSError as exc:
-        raise InputError(f"cannot read config file {display}: {exc.strerror}") from None
-    try:
-        parser.read_string(_decode(data, display), source=display)
-    except configparser.Error as exc:
-        # The parser's own message quotes the offending line, which may hold a password.
-        raise InputError(
-            f"malformed config file {display}: {_describe(exc)}", hint=f"see {PYPIRC_SPEC}"
-        ) from None
-    return parser
-
-
-def _decode(data: bytes, display: str) -> str:
-    for encoding in ("utf-8", locale.getpreferredencoding(False)):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"config file {display} is not UTF-8 text")
-
-
-def _describe(exc: configparser.Error) -> str:
-    """The parse error without the offending line's text."""
-    if isinstance(exc, configparser.MissingSectionHeaderError):
-        return f"line {exc.lineno}: expected a [section] header first"
-    if isinstance(exc, configparser.DuplicateSectionError):
-        return f"line {exc.lineno}: section [{exc.section}] appears twice"
-    if isinstance(exc, configparser.DuplicateOptionError):
-        return f"line {exc.lineno}: {exc.option!r} appears twice in [{exc.section}]"
-    if isinstance(exc, configparser.ParsingError):
-        lines = ", ".join(str(lineno) for lineno, _ in exc.errors)
-        return f"line {lines}: expected `key = value`"
-    return type(exc).__name__

@@ -9,22 +9,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tpublish.auth.claims import DEBUG_CLAIMS, GITLAB_DEBUG_CLAIMS
+from tpublish.auth.claims import (
+    SHOWN_CLAIMS,
+    decode_claims,
+    publisher_form,
+    reusable_workflow_warning,
+)
+from tpublish.auth.exchange import burn_token, mint
+from tpublish.auth.login import ALWAYS, NEVER, configured_credential
+from tpublish.auth.oidc import ambient_token, detect_provider, endpoints, fetch_audience
+from tpublish.cli.target import make_http_client, resolve_target
 from tpublish.errors import EXIT_OK, EXIT_TRUSTED_PUBLISHING, TPublishError
 
 if TYPE_CHECKING:
     import httpx
 
-    from tpublish.output.console import Console
     from tpublish.auth.settings import Repository
+    from tpublish.cli.options import AuthOptions
+    from tpublish.output.console import Console
 
 
-def run_auth(console: Console, options: dict[str, Any]) -> int:
-    from tpublish.auth.login import NEVER, configured_credential
-    from tpublish.auth.oidc import detect_provider
-    from tpublish.cli.upload import make_http_client, resolve_target
-
-    repository = resolve_target(console, options)
+def run_auth(console: Console, options: AuthOptions) -> int:
+    repository = resolve_target(console, options.target)
     report: dict[str, Any] = {
         "repository_url": repository.url,
         "repository_source": repository.url_source,
@@ -32,19 +38,22 @@ def run_auth(console: Console, options: dict[str, Any]) -> int:
     provider = detect_provider()
     report["ci_provider"] = provider
     credential = None
-    if options["trusted_publishing"] != "always":
-        credential = configured_credential(console, repository, options, interactive=False)
+    mode = options.credentials.trusted_publishing
+    if mode != ALWAYS:
+        credential = configured_credential(
+            console, repository, options.credentials, interactive=False
+        )
     report["credential"] = (
         {"username": credential.username, "source": credential.source, "kind": credential.kind}
         if credential
         else None
     )
-    tp_applies = options["trusted_publishing"] != NEVER and provider is not None
+    tp_applies = mode != NEVER and provider is not None
     report["would_use"] = _would_use(credential, tp_applies, provider)
     exit_code = EXIT_OK
-    if provider is not None and options["trusted_publishing"] != NEVER:
-        with make_http_client(repository, options) as client:
-            exit_code = _trusted_publishing_report(client, repository, options["exchange"], report)
+    if tp_applies:
+        with make_http_client(repository, options.network) as client:
+            exit_code = _trusted_publishing_report(client, repository, options.exchange, report)
     _show(console, report)
     return exit_code
 
@@ -60,8 +69,6 @@ def _would_use(credential: Any, tp_applies: bool, provider: str | None) -> str:
 def _trusted_publishing_report(
     client: httpx.Client, repository: Repository, exchange: bool, report: dict[str, Any]
 ) -> int:
-    from tpublish.auth.claims import decode_claims, publisher_form, reusable_workflow_warning
-    from tpublish.auth.oidc import ambient_token, burn_token, endpoints, fetch_audience, mint
 
     where = endpoints(repository.url)
     tp: dict[str, Any] = {"audience_url": where.audience, "mint_url": where.mint}
@@ -120,17 +127,5 @@ def _show(console: Console, report: dict[str, Any]) -> None:
         console.result(line)
 
 
-# Who issued the token and for whom, what the publisher forms match on, and its lifetime.
-_CLAIMS_SHOWN = (
-    "iss",
-    "aud",
-    *DEBUG_CLAIMS,
-    "event_name",  # the GitHub event that ran the workflow
-    *(name for name in GITLAB_DEBUG_CLAIMS if name not in DEBUG_CLAIMS),
-    "email",
-    "exp",
-)
-
-
 def _shown_claims(claims: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(name, claims[name]) for name in _CLAIMS_SHOWN if name in claims]
+    return [(name, claims[name]) for name in SHOWN_CLAIMS if name in claims]

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
 from tpublish.errors import EXIT_INPUT, EXIT_OK
+from tpublish.redact import redact
+from tpublish.rules.checker import check_files, strict
+from tpublish.untrusted import printable
 
 if TYPE_CHECKING:
-    from tpublish.rules.checker import FileReport
+    from tpublish.cli.options import CheckOptions
     from tpublish.output.console import Console
+    from tpublish.rules.checker import FileReport
 
 
-def run_check(console: Console, paths: list[str], options: dict[str, Any]) -> int:
+def run_check(console: Console, paths: list[str], options: CheckOptions) -> int:
     """Check the files, show the findings, return the exit code."""
-    from tpublish.rules.checker import check_files, strict
-
     reports = check_files(paths)
-    if options.get("strict"):
+    if options.strict:
         reports = strict(reports)
     exit_code = EXIT_INPUT if any(not r.ok for r in reports) else EXIT_OK
     if console.json_mode:
@@ -65,11 +69,6 @@ def summary_line(reports: list[FileReport]) -> str:
 
 
 def show_reports(console: Console, reports: list[FileReport]) -> None:
-    from rich.text import Text
-
-    from tpublish.rules.checker import printable
-    from tpublish.redact import redact
-
     styles = {"error": "red", "warning": "yellow"}
     for report in reports:
         if not report.findings:

@@ -5,38 +5,66 @@ Nothing is sent before every file has been read and checked and a credential is 
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, InputError
+from tpublish.auth.credentials import no_credential_error
+from tpublish.auth.login import choose_login
+from tpublish.cli.target import make_http_client, refuse_clear_text, resolve_target
+from tpublish.dists import attestations
+from tpublish.dists.distribution import release_url
+from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK
+from tpublish.index.multipart import hash_file
+from tpublish.index.remote import Index
+from tpublish.output import ci
+from tpublish.output.text import human_size
+from tpublish.publish.publisher import Options, Publisher
+from tpublish.publish.retry import RetryPolicy
+from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
 
 if TYPE_CHECKING:
     import httpx
 
-    from tpublish.dists.attestations import Attested
     from tpublish.auth.login import Login
-    from tpublish.output.console import Console
+    from tpublish.auth.settings import Repository
+    from tpublish.cli.options import UploadOptions
+    from tpublish.dists.attestations import Attested
     from tpublish.dists.distribution import Distribution
     from tpublish.index.multipart import Digests
-    from tpublish.auth.settings import Repository
+    from tpublish.output.console import Console
 
 
-def resolve_target(console: Console, options: dict[str, Any]) -> Repository:
-    from tpublish.auth.settings import resolve_repository
+def run_upload(console: Console, paths: list[str], options: UploadOptions) -> int:
+    repository = resolve_target(console, options.target)
+    refuse_clear_text(repository)
+    dists = load_files(console, paths, no_check=options.no_check, upload_url=repository.url)
+    attested = load_attestations(console, dists) if options.attestations else None
+    interactive = not options.credentials.non_interactive and _stdin_is_a_terminal()
+    with make_http_client(repository, options.network) as client:
+        login = choose_login(
+            console,
+            repository,
+            client,
+            options.credentials,
+            interactive=interactive and not options.dry_run,
+            backoff=options.retry_backoff,
+        )
+        console.verbose(f"credential: {login.description}")
+        try:
+            if attested is not None and login.source is not None:
+                attestations.check_credential(repository.url, trusted=login.trusted is not None)
+            if options.dry_run:
+                return dry_run(console, repository, dists, login, interactive)
+            if login.source is None:
+                raise no_credential_error(repository)
+            return publish_release(console, repository, client, dists, login, options, attested)
+        finally:
+            if login.trusted is not None:
+                login.trusted.burn()
 
-    repository = resolve_repository(
-        repository=options["repository"],
-        repository_url=options["repository_url"],
-        config_file=options["config_file"],
-        cert=options["cert"],
-        client_cert=options["client_cert"],
-        env=os.environ,
-    )
-    console.verbose(f"repository: {repository.url} (from {repository.url_source})")
-    if repository.ca_bundle:
-        console.verbose(f"CA bundle: {repository.ca_bundle} (from {repository.ca_bundle_source})")
-    return repository
+
+def _stdin_is_a_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def load_files(
@@ -47,7 +75,6 @@ def load_files(
     ``no_check`` skips the deep checks (metadata fields, description), never the safety ones.
     PyPI's own policy (tags, normalised filenames, local versions) only warns for other indexes.
     """
-    from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
 
     reports = check_files(paths, deep=not no_check, pypi=is_pypi(upload_url))
     dists = raise_for_errors(reports)
@@ -59,73 +86,9 @@ def load_files(
     return dists
 
 
-def is_interactive(options: dict[str, Any]) -> bool:
-    return not options["non_interactive"] and sys.stdin is not None and sys.stdin.isatty()
-
-
-def refuse_clear_text(repository: Repository) -> None:
-    """Credentials never travel over plain http, except to this machine."""
-    from urllib.parse import urlsplit
-
-    from tpublish.auth.oidc import is_loopback
-
-    parts = urlsplit(repository.url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise InputError(
-            f"refusing to send credentials in clear text to {repository.url}",
-            hint="use the index's https:// URL (plain http is accepted only for 127.0.0.1/localhost)",
-        )
-
-
-def make_http_client(repository: Repository, options: dict[str, Any]) -> httpx.Client:
-    from tpublish.index.http import Timeouts, TLSConfig, make_client
-
-    tls = TLSConfig(
-        ca_bundle=repository.ca_bundle,
-        client_cert=repository.client_cert,
-        system_store=options.get("native_tls", False),
-    )
-    timeouts = Timeouts(connect=options["connect_timeout"], transfer=options["timeout"])
-    return make_client(tls=tls, timeouts=timeouts, max_connections=max(2, options["concurrency"]))
-
-
-def run_upload(console: Console, paths: list[str], options: dict[str, Any]) -> int:
-    from tpublish.auth.login import choose_login
-    from tpublish.auth.credentials import no_credential_error
-
-    repository = resolve_target(console, options)
-    refuse_clear_text(repository)
-    dists = load_files(
-        console, paths, no_check=options.get("no_check", False), upload_url=repository.url
-    )
-    attested = load_attestations(console, dists) if options.get("attestations") else None
-    interactive = is_interactive(options)
-    with make_http_client(repository, options) as client:
-        login = choose_login(
-            console, repository, client, options, interactive=interactive and not options["dry_run"]
-        )
-        console.verbose(f"credential: {login.description}")
-        try:
-            if attested is not None and login.source is not None:
-                from tpublish.dists.attestations import check_credential
-
-                check_credential(repository.url, trusted=login.trusted is not None)
-            if options["dry_run"]:
-                return dry_run(console, repository, dists, login, interactive)
-            if login.source is None:
-                raise no_credential_error(repository)
-            return publish_release(console, repository, client, dists, login, options, attested)
-        finally:
-            if login.trusted is not None:
-                login.trusted.burn()
-
-
 def load_attestations(console: Console, dists: list[Distribution]) -> Attested:
     """``--attestations``: every file's PEP 740 attestations, checked before anything is sent."""
-    from tpublish.dists.attestations import load
-    from tpublish.index.multipart import hash_file
-
-    attested = load(dists, lambda path: hash_file(path).sha256)
+    attested = attestations.load(dists, lambda path: hash_file(path).sha256)
     for dist in dists:
         console.verbose(f"attestations for {dist.filename}: {', '.join(attested.kinds[dist.path])}")
     return attested
@@ -172,9 +135,6 @@ def dry_run(
     login: Login,
     interactive: bool,
 ) -> int:
-    from tpublish.output.console import human_size
-    from tpublish.auth.credentials import no_credential_error
-    from tpublish.index.multipart import hash_file
 
     would_start = login.source is not None or interactive
     digests = {d.path: hash_file(d.path) for d in dists}
@@ -203,32 +163,26 @@ def publish_release(
     client: httpx.Client,
     dists: list[Distribution],
     login: Login,
-    options: dict[str, Any],
+    options: UploadOptions,
     attested: Attested | None = None,
 ) -> int:
-    from tpublish.output import ci
-    from tpublish.dists.distribution import release_url
-    from tpublish.index.upload import Index
-    from tpublish.publish.publisher import Options, Publisher
 
     assert login.source is not None
-    comment = options["comment"]
+    comment = options.comment
     publish_options = Options(
-        skip_existing=options["skip_existing"],
-        retries=options["retries"],
-        backoff=options["retry_backoff"],
-        concurrency=options["concurrency"],
+        skip_existing=options.skip_existing,
+        retry=RetryPolicy(retries=options.retries, backoff=options.retry_backoff),
+        concurrency=options.network.concurrency,
         extra_fields=lambda dist: [
             *([("comment", comment)] if comment else []),
             *(attested.fields(dist) if attested else []),
         ],
+        **(
+            {"explain": attestations.explain_refusal} if attested is not None else {}
+        ),  # its refusals, explained
     )
     index = Index(client, repository.url)
     with console.uploading(dists) as emit:
-        if attested is not None:
-            from tpublish.dists.attestations import explaining
-
-            emit = explaining(emit)  # the index's attestation refusals, explained
         report = Publisher(index, login.source, publish_options, emit).run(dists)
     report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
     console.summary(report)

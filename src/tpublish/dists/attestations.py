@@ -31,7 +31,6 @@ from tpublish.errors import CredentialError, DistributionError, InputError, Uplo
 if TYPE_CHECKING:
     from tpublish.dists.distribution import Distribution
     from tpublish.errors import TPublishError
-    from tpublish.publish.publisher import Emit, Event
 
 FIELD = "attestations"
 SUFFIX = ".attestation"
@@ -345,15 +344,3 @@ def explain_refusal(error: TPublishError, dist: Distribution) -> TPublishError:
     reason = error.message.split(REFUSAL, 1)[1]
     hint = next((text for key, text in _REFUSAL_HINTS if key in reason), None)
     return UploadError(f"the index refused its attestations: {reason}", hint=hint, path=dist.path)
-
-
-def explaining(emit: Emit) -> Emit:
-    """Wrap the upload event callback so that a finished file's attestation refusal is explained."""
-    from tpublish.publish.publisher import Finished
-
-    def forward(event: Event) -> None:
-        if isinstance(event, Finished) and event.result.error is not None:
-            event.result.error = explain_refusal(event.result.error, event.result.dist)
-        emit(event)
-
-    return forward

@@ -26,8 +26,8 @@ from packaging.utils import (
 from packaging.version import Version
 
 from tpublish.dists.archives import Archive, check_license_files, read_sdist, read_wheel
-from tpublish.errors import DistributionError, InputError
 from tpublish.dists.metadata import Metadata, parse_metadata, safe_name
+from tpublish.errors import DistributionError, InputError
 
 WHEEL = "bdist_wheel"
 SDIST = "sdist"

@@ -6,17 +6,16 @@ point all of it at a local server (``transport``) and a user can point all of it
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import httpx
 
 from tpublish import __version__
 from tpublish.errors import InputError
-
-if TYPE_CHECKING:
-    import httpx
 
 USER_AGENT = (
     f"tpublish/{__version__} ({platform.system().lower() or 'unknown'}; "
@@ -48,7 +47,7 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
     )
     try:
         if tls.system_store:
-            import truststore
+            import truststore  # an optional extra: only when --native-tls asks for it
 
             context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             if ca_bundle:  # the OS store, plus a private CA the user names
@@ -56,7 +55,7 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
         elif ca_bundle:
             context = ssl.create_default_context(cafile=ca_bundle)
         else:
-            import certifi
+            import certifi  # its CA bundle: only when no other trust was named
 
             context = ssl.create_default_context(cafile=certifi.where())
         if tls.client_cert:
@@ -80,8 +79,6 @@ def make_client(
     max_connections: int = 8,
 ) -> httpx.Client:
     """An ``httpx.Client`` that never follows redirects and keeps connections alive."""
-    import httpx
-
     timeouts = timeouts or Timeouts()
     return httpx.Client(
         headers={"User-Agent": USER_AGENT},
@@ -94,3 +91,15 @@ def make_client(
         ),
         trust_env=True,
     )
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for ``localhost`` and loopback addresses: this machine, where plain http is safe."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -20,10 +20,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from tpublish.output.text import human_size, result_line, retry_line
+from tpublish.publish.report import Finished, Retrying, Started
 from tpublish.redact import redact
 
 if TYPE_CHECKING:
-    from tpublish.publish.publisher import Event, FileResult, Report
+    from tpublish.publish.report import Event, FileResult, Report
 
 GITHUB, GITLAB = "github", "gitlab"
 
@@ -118,9 +120,6 @@ class FoldedUploadLog:
         self._started: dict[Path, float] = {}
 
     def handle(self, event: Event) -> None:
-        from tpublish.output.console import retry_line
-        from tpublish.publish.publisher import Finished, Retrying, Started
-
         if isinstance(event, Started):
             self._started[event.dist.path] = time.time()
         elif isinstance(event, Retrying):
@@ -129,8 +128,6 @@ class FoldedUploadLog:
             self.write(self.block(event.result))
 
     def block(self, result: FileResult) -> str:
-        from tpublish.output.console import result_line
-
         ended = time.time()
         started = self._started.get(result.dist.path, ended)
         return folded(
@@ -180,8 +177,6 @@ def _cell(text: str) -> str:
 
 def summary_markdown(report: Report) -> str:
     """The job summary: every file with its size, sha256 and outcome, and the release link."""
-    from tpublish.output.console import human_size
-
     lines = [
         f"## tpublish: upload to {report.upload_url}",
         "",

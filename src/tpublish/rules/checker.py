@@ -30,7 +30,6 @@ from tpublish.dists.distribution import (
     read_distribution,
 )
 from tpublish.errors import DistributionError
-from tpublish.rules.findings import ERROR, WARNING, Finding, error, warning
 from tpublish.rules.description import description_findings
 from tpublish.rules.files import (
     DEFAULT_SIZE_LIMIT,
@@ -39,7 +38,9 @@ from tpublish.rules.files import (
     size_findings,
     wheel_findings,
 )
+from tpublish.rules.findings import ERROR, WARNING, Finding, error, warning
 from tpublish.rules.metadata import metadata_findings
+from tpublish.untrusted import printable
 
 # PyPI's own policy, not a property of the file: other indexes may accept these, so an upload
 # to another index only warns about them (protocol §7.2 steps 6, 22-24).
@@ -126,11 +127,6 @@ def check_path(
             error("bad-distribution", f"cannot read the archive: {describe_error(exc)}")
         )
     return FileReport(path, tuple(replace(f, message=printable(f.message)) for f in findings), dist)
-
-
-def printable(text: str) -> str:
-    """``text`` on one line: control characters (from hostile names) shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def distribution_findings(

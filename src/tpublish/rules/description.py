@@ -55,7 +55,8 @@ def render_problem(description: str, content_type: str | None) -> str | None:
     """The index's message when ``description`` does not render (None when it does).
 
     The files of one release share their description: it is rendered once, not once per file.
-    Each renderer is imported only when a description needs it (docutils alone costs ~50 ms).
+    Each renderer is imported only when a description needs it (docutils alone costs ~50 ms):
+    hence the imports inside the branches.
     """
     message = email.message.EmailMessage()
     message["content-type"] = content_type or "text/x-rst"

@@ -12,6 +12,7 @@ import re
 import zipfile
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from tpublish.dists.archives import MAX_METADATA_BYTES
 from tpublish.dists.distribution import SDIST, WHEEL, Distribution
@@ -106,7 +107,6 @@ def sdist_findings(dist: Distribution) -> list[Finding]:
     """PEP 625: exactly ``<normalized_name>-<version>.tar.gz`` (step 23)."""
     if dist.filetype != SDIST:
         return []
-    from packaging.version import Version
 
     expected = f"{_normalized(dist.name)}-{Version(dist.version)}.tar.gz"
     if dist.filename == expected:

@@ -1,7 +1,7 @@
 """README.md shows the real ``--help`` output, verbatim (at 100 columns).
 
 Every ```` ```console ```` block that starts with ``$ tpublish ... --help`` is compared with what that
-command prints. After changing an option, refresh the blocks with ``python tests/test_readme.py``.
+command prints. After changing an option, refresh the blocks with ``python tests/cli/test_readme.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"```console\n\$ (tpublish(?: [a-z]+)? --help)\n(.*?)```\n", re.DOTALL)
 REQUIRED = ("tpublish --help", "tpublish upload --help")
 
@@ -23,7 +23,12 @@ def help_text(command: str) -> str:
     """What ``command`` prints at 100 columns, as ``tpublish`` (not ``python -m``)."""
     args = command.split()[1:]
     completed = subprocess.run(
-        [sys.executable, "-c", "from tpublish.cli.main import main; main(prog_name='tpublish')", *args],
+        [
+            sys.executable,
+            "-c",
+            "from tpublish.cli.main import main; main(prog_name='tpublish')",
+            *args,
+        ],
         env={**os.environ, "COLUMNS": "100"},
         capture_output=True,
         text=True,
@@ -48,7 +53,7 @@ def test_help_block_is_the_real_output(command: str) -> None:
     shown = blocks(README.read_text(encoding="utf-8"))[command]
 
     assert shown == help_text(command), (
-        f"README.md's `{command}` block is out of date: run `python tests/test_readme.py`"
+        f"README.md's `{command}` block is out of date: run `python tests/cli/test_readme.py`"
     )
 
 

@@ -24,8 +24,8 @@ from tpublish.dists.distribution import (
     read_distribution,
     release_url,
 )
-from tpublish.errors import DistributionError, InputError
 from tpublish.dists.metadata import safe_name
+from tpublish.errors import DistributionError, InputError
 from tpublish.index.multipart import Digests, hash_file
 
 DIST_INFO = "demo_pkg-1.0.0.dist-info"

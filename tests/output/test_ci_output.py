@@ -11,9 +11,9 @@ import pytest
 from builders import make_release
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
-from tpublish.output import ci
-from tpublish.output.console import human_size
 from tpublish.errors import EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
+from tpublish.output import ci
+from tpublish.output.text import human_size
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 MARKERS = ("::group::", "::endgroup::", "::error", "section_start:", "section_end:")
@@ -128,7 +128,7 @@ def test_github_invalid_file_is_annotated_with_its_path(index: FakeIndex, tmp_pa
 
 
 def test_summary_ends_with_the_release_link() -> None:
-    from tpublish.publish.publisher import Report
+    from tpublish.publish.report import Report
 
     report = Report("https://upload.pypi.org/legacy/", [], release_urls=["https://pypi.org/p/x/"])
 

@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 from twine.utils import get_config
 
+from tpublish.auth.pypirc import PYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL, load_pypirc
+from tpublish.auth.settings import Repository, resolve_repository
 from tpublish.errors import EXIT_INPUT, InputError
 from tpublish.redact import redact
-from tpublish.auth.settings import (
-    PYPI_UPLOAD_URL,
-    TESTPYPI_UPLOAD_URL,
-    Repository,
-    load_pypirc,
-    resolve_repository,
-)
 
 CANARY = "CANARY-pypirc-s3cr3t-0123456789"
 PRIVATE_URL = "https://pkgs.example.com/upload/"

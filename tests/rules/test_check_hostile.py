@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from builders import make_sdist, make_wheel, metadata_text
 from cli_helpers import tpublish
 from tpublish.dists import archives
-from tpublish.rules.checker import check_path
 from tpublish.dists.distribution import read_distribution
 from tpublish.errors import DistributionError
+from tpublish.rules.checker import check_path
 
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
 SDIST = "demo_pkg-1.0.0.tar.gz"

@@ -15,12 +15,14 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from keyring_backend import HangingBackend, LockedBackend, MemoryBackend
-from tpublish.auth.credentials import Credential, prompt_credential, resolve_credential
+from tpublish.auth.credentials import prompt_credential, resolve_credential
+from tpublish.auth.pypirc import PYPI_UPLOAD_URL
+from tpublish.auth.settings import Repository
+from tpublish.auth.source import Credential
 from tpublish.errors import EXIT_CREDENTIALS, CredentialError
 from tpublish.redact import redact
-from tpublish.auth.settings import PYPI_UPLOAD_URL, Repository
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parents[1]
 CANARY = "CANARY-cred-s3cr3t-0123456789"
 PRIVATE_URL = "https://pkgs.example.com/upload/"
 

@@ -1,0 +1,81 @@
+"""The one place errors become exit codes: a readable line, a hint, and in CI an annotation.
+
+A ``TPublishError`` shows its message (naming the file), detail lines and hint; anything else is
+an internal error with the same shape. ``--debug`` adds the traceback; secrets stay masked.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from tpublish.errors import EXIT_INTERRUPTED, TPublishError, TrustedPublishingError
+
+if TYPE_CHECKING:
+    from tpublish.output.console import Console
+
+
+def make_console(*, json: bool, verbose: bool, progress: bool = False) -> Console:
+    from tpublish.output.console import Console  # rich: only once a command runs
+
+    return Console(json_mode=json, progress=progress, verbose=verbose)
+
+
+@contextmanager
+def error_boundary(console: Console, debug: bool) -> Iterator[None]:
+    """Turn every expected failure into one readable line and its exit code."""
+    try:
+        yield
+    except TPublishError as exc:
+        _show_error(console, exc, debug)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.info("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001  (the last line of defence: no traceback unless --debug)
+        from tpublish.publish.report import internal_error  # loaded only for a failure
+
+        internal = internal_error(exc)
+        _show_error(console, internal, debug)
+        sys.exit(internal.exit_code)
+
+
+def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
+    # Showing an error needs these; --help and --version never do.
+    from tpublish.dists.distribution import InvalidDistributions
+    from tpublish.output.summary import error_document
+
+    if debug:
+        import traceback  # only for --debug
+
+        console.verbose_mode = True
+        console.verbose("".join(traceback.format_exception(exc)))
+    if console.json_mode:
+        document: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
+        if isinstance(exc, InvalidDistributions):
+            document["files"] = [error_document(e) for e in exc.errors]
+        console.emit_json(document)
+    if isinstance(exc, InvalidDistributions):
+        for file_error in exc.errors:
+            console.error(file_error)
+    console.error(exc)
+    _annotate_in_ci(exc)
+
+
+def _annotate_in_ci(exc: TPublishError) -> None:
+    """In GitHub Actions: an ``::error::`` annotation, and a step-summary entry for trusted publishing."""
+    from tpublish.output import ci  # loaded only for a failure
+
+    lines = [str(exc), *([exc.hint] if exc.hint else []), *exc.details]
+    if isinstance(exc, TrustedPublishingError):
+        ci.annotate("error", "Trusted publishing exchange failure: " + "\n".join(lines))
+        body = "\n".join(f"    {line}" for line in lines[1:])
+        ci.append_step_summary(f"## Trusted publishing exchange failure\n\n{lines[0]}\n\n{body}")
+    else:
+        ci.annotate("error", "\n".join(lines), file=str(exc.path) if exc.path else None)
+    for file_error in getattr(exc, "errors", ()):  # InvalidDistributions: one per bad file
+        ci.annotate(
+            "error", str(file_error), file=str(file_error.path) if file_error.path else None
+        )

@@ -1,0 +1,92 @@
+"""The three commands as click sees them: arguments, options, help. The work is elsewhere.
+
+Only click is imported here: ``tpublish --help`` and ``--version`` must start fast. Each command
+builds its typed options, a console, and runs its module's ``run_*`` inside the error boundary.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from tpublish.cli.boundary import error_boundary, make_console
+from tpublish.cli.params import (
+    CHECK_EXIT_CODES_HELP,
+    DIST_PATHS,
+    EXIT_CODES_HELP,
+    output_options,
+    release_options,
+    repository_options,
+)
+from tpublish.errors import EXIT_INPUT
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("dists", nargs=-1, required=True, metavar="DIST...", type=DIST_PATHS)
+@repository_options
+@release_options
+@output_options
+def upload(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
+    """Upload distributions (wheels and sdists) to an index.
+
+    Every file is checked before the first byte is sent: one bad file means nothing is uploaded.
+    Wheels go first, sdists last.
+    """
+    # The work and its libraries (httpx, rich, packaging) load only once a command runs.
+    from tpublish.cli.options import upload_options
+    from tpublish.cli.upload import run_upload
+
+    options = upload_options(kwargs)
+    output = options.output
+    console = make_console(json=output.json, verbose=output.verbose, progress=output.progress)
+    with error_boundary(console, output.debug):
+        sys.exit(run_upload(console, list(dists), options))
+    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
+
+
+@click.command(epilog=CHECK_EXIT_CODES_HELP)
+@click.argument("dists", nargs=-1, required=True, metavar="DIST...", type=DIST_PATHS)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@output_options
+def check(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
+    """Check distributions against the rules the index applies, without uploading."""
+    # The work and its libraries (httpx, rich, packaging) load only once a command runs.
+    from tpublish.cli.check import run_check
+    from tpublish.cli.options import check_options
+
+    options = check_options(kwargs)
+    console = make_console(json=options.output.json, verbose=options.output.verbose)
+    with error_boundary(console, options.output.debug):
+        sys.exit(run_check(console, list(dists), options))
+    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@repository_options
+@click.option(
+    "--exchange",
+    is_flag=True,
+    help="Also exchange the OIDC token at the index (proves the publisher matches). On GitLab "
+    "this uses up the job's token: a later upload in the same job would fail.",
+)
+@click.option("--connect-timeout", type=click.FloatRange(0.1), default=10.0, hidden=True)
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, hidden=True)
+@click.option("--concurrency", type=int, default=1, hidden=True)
+@output_options
+def auth(**kwargs: Any) -> NoReturn:
+    """Show which credential an upload would use, and diagnose trusted publishing.
+
+    In CI: the detected provider, the index's audience, the OIDC token's claims next to the values
+    the index's trusted-publisher form needs, and (with --exchange) whether the index accepts it.
+    """
+    # The work and its libraries (httpx, rich, packaging) load only once a command runs.
+    from tpublish.cli.auth import run_auth
+    from tpublish.cli.options import auth_options
+
+    options = auth_options(kwargs)
+    console = make_console(json=options.output.json, verbose=options.output.verbose)
+    with error_boundary(console, options.output.debug):
+        sys.exit(run_auth(console, options))
+    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits

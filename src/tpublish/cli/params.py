@@ -1,0 +1,226 @@
+"""The command line's parameters: options shared by several commands, help texts, exit codes.
+
+Only click is imported here, so that ``tpublish --help`` and ``--version`` start fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    every file uploaded or skipped (dry run: a real run would start)
+  1    the index refused a file (see the report)
+  2    bad input: a missing or invalid file, a bad option or config file
+  3    credentials missing, or refused by the index (401/403)
+  4    network: connection, timeout, TLS, or the index kept failing
+  5    trusted publishing: no CI identity, or the token exchange failed
+  130  interrupted"""
+
+
+# Shell completion offers file names; unreadable or missing files are reported by tpublish itself.
+DIST_PATHS = click.Path(readable=False)
+
+
+def repository_options(func: F) -> F:
+    """Where to upload, and with what: shared by ``upload`` and the diagnostics."""
+    options = [
+        click.option(
+            "-r",
+            "--repository",
+            metavar="NAME",
+            help="A repository from .pypirc, or pypi / testpypi. [env: TPUBLISH_REPOSITORY, TWINE_REPOSITORY]",
+        ),
+        click.option(
+            "--repository-url",
+            metavar="URL",
+            help="The upload URL; overrides --repository. [env: TPUBLISH_REPOSITORY_URL, TWINE_REPOSITORY_URL]",
+        ),
+        click.option(
+            "-t",
+            "--token",
+            metavar="TOKEN",
+            help="An API token (username __token__). [env: TPUBLISH_TOKEN]",
+        ),
+        click.option(
+            "-u",
+            "--username",
+            metavar="NAME",
+            help="Username. [env: TPUBLISH_USERNAME, TWINE_USERNAME]",
+        ),
+        click.option(
+            "-p",
+            "--password",
+            metavar="SECRET",
+            help="Password or token. [env: TPUBLISH_PASSWORD, TWINE_PASSWORD]",
+        ),
+        click.option(
+            "--config-file",
+            metavar="PATH",
+            help="The .pypirc to read. [default: ~/.pypirc; env: TPUBLISH_CONFIG_FILE, TWINE_CONFIG_FILE]",
+        ),
+        click.option(
+            "--cert",
+            metavar="PATH",
+            help="CA bundle to verify the index's TLS certificate. [env: TPUBLISH_CERT, TWINE_CERT]",
+        ),
+        click.option(
+            "--native-tls",
+            is_flag=True,
+            envvar="TPUBLISH_NATIVE_TLS",
+            help="Trust the operating system's certificate store (needs the 'truststore' package: "
+            "pip install 'tpublish[truststore]'). [env: TPUBLISH_NATIVE_TLS]",
+        ),
+        click.option(
+            "--client-cert",
+            metavar="PATH",
+            envvar="TPUBLISH_CLIENT_CERT",
+            help="Client certificate (PEM with key) for TLS client auth. [env: TPUBLISH_CLIENT_CERT]",
+        ),
+        click.option(
+            "--trusted-publishing",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            envvar="TPUBLISH_TRUSTED_PUBLISHING",
+            help="Use the CI job's OIDC identity when no credential is configured (auto), "
+            "only that (always), or never. [env: TPUBLISH_TRUSTED_PUBLISHING]",
+        ),
+        click.option(
+            "--non-interactive",
+            is_flag=True,
+            envvar=["TPUBLISH_NON_INTERACTIVE", "TWINE_NON_INTERACTIVE"],
+            help="Never prompt for credentials. [env: TPUBLISH_NON_INTERACTIVE]",
+        ),
+        click.option(
+            "--no-keyring",
+            is_flag=True,
+            envvar="TPUBLISH_NO_KEYRING",
+            help="Do not look for credentials in the keyring. [env: TPUBLISH_NO_KEYRING]",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def output_options(func: F) -> F:
+    """--json, --verbose, --debug: how much a command says, and in what form."""
+    options = [
+        click.option(
+            "--json",
+            "json_mode",
+            is_flag=True,
+            help="Print one JSON report on stdout instead of text.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            envvar="TPUBLISH_VERBOSE",
+            help="Say where settings came from and what happens (never secrets).",
+        ),
+        click.option(
+            "--debug",
+            is_flag=True,
+            envvar="TPUBLISH_DEBUG",
+            help="Show tracebacks (secrets still masked).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+CHECK_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    no errors (warnings allowed unless --strict)
+  2    at least one file would be refused by the index, or a file is unreadable"""
+
+
+def release_options(func: F) -> F:
+    """How ``upload`` sends the release: what to skip, retries, timeouts, concurrency, checks."""
+    options = [
+        click.option(
+            "--skip-existing",
+            is_flag=True,
+            envvar=["TPUBLISH_SKIP_EXISTING", "TWINE_SKIP_EXISTING"],
+            help="Skip files already on the index with the same content. [env: TPUBLISH_SKIP_EXISTING]",
+        ),
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            help="Check files and settings, show what would happen, upload nothing.",
+        ),
+        click.option("--comment", metavar="TEXT", help="A comment stored with each file."),
+        click.option(
+            "--attestations",
+            is_flag=True,
+            envvar="TPUBLISH_ATTESTATIONS",
+            help="Also upload each file's PEP 740 attestations (<file>.<kind>.attestation beside it); "
+            "every file must have one. [env: TPUBLISH_ATTESTATIONS]",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(0, 20),
+            default=4,
+            show_default=True,
+            envvar="TPUBLISH_RETRIES",
+            help="Retries after a network failure, 5xx or 429. [env: TPUBLISH_RETRIES]",
+        ),
+        click.option(
+            "--retry-backoff",
+            type=click.FloatRange(0, 600),
+            default=1.0,
+            show_default=True,
+            envvar="TPUBLISH_RETRY_BACKOFF",
+            help="Seconds before the first retry; doubles each time.",
+        ),
+        click.option(
+            "--connect-timeout",
+            type=click.FloatRange(0.1),
+            default=10.0,
+            show_default=True,
+            envvar="TPUBLISH_CONNECT_TIMEOUT",
+            help="Seconds to wait for a connection.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(0.1),
+            default=120.0,
+            show_default=True,
+            envvar="TPUBLISH_TIMEOUT",
+            help="Seconds to wait between two reads or writes.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 16),
+            default=8,
+            show_default=True,
+            envvar="TPUBLISH_CONCURRENCY",
+            help="Files uploaded at once (1: one after another).",
+        ),
+        click.option(
+            "--no-check",
+            "no_check",
+            is_flag=True,
+            envvar="TPUBLISH_NO_CHECK",
+            help="Skip the deep checks (metadata fields, description rendering); archive, filename and "
+            "name/version checks always run. [env: TPUBLISH_NO_CHECK]",
+        ),
+        click.option(
+            "--no-progress",
+            "--disable-progress-bar",
+            "no_progress",
+            is_flag=True,
+            help="No progress bars: one log line per file.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

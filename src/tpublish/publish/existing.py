@@ -1,0 +1,90 @@
+"""Does the index already hold this file? Decided by content (sha256), never by name alone.
+
+An index refuses a second file under a used name; whether that refusal is harmless depends on
+whether the file there is ours. The index's read API (PyPI's JSON API, the simple API, or a
+download) tells; where it cannot, the answer is "cannot tell" and the caller must say so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tpublish.errors import UploadError
+from tpublish.index.multipart import hash_file
+from tpublish.index.read import pypi_web_base
+from tpublish.publish.report import SKIPPED, UPLOADED
+
+if TYPE_CHECKING:
+    from tpublish.auth.source import CredentialSource
+    from tpublish.index.remote import Index
+    from tpublish.publish.report import FileResult
+
+
+class ExistingFiles:
+    """What a file of the same name on ``index`` means for each file of the release."""
+
+    def __init__(self, index: Index, credentials: CredentialSource, *, skip_existing: bool) -> None:
+        self.index = index
+        self.credentials = credentials
+        self.skip_existing = skip_existing
+
+    def skip_known(self, result: FileResult) -> bool:
+        """With --skip-existing on PyPI, ask its JSON API first and spare the upload."""
+        if not self.skip_existing or pypi_web_base(self.index.upload_url) is None:
+            return False
+        dist = result.dist
+        if self.index.find(dist.name, dist.version, dist.filename, None) is None:
+            return False
+        result.digests = hash_file(dist.path)
+        self.settle(result, "", response_lost=False)
+        return True
+
+    def settle(self, result: FileResult, message: str, response_lost: bool) -> None:
+        """The index has a file of this name: set the outcome, or raise if it is not ours."""
+        assert result.digests is not None
+        same = self.same_content(result)
+        if same is False:
+            raise UploadError(
+                f"a different file named {result.dist.filename} is already on the index",
+                hint="an index never lets a file name be reused: build a new version",
+                path=result.dist.path,
+                details=(f"the index said: {message}",) if message else (),
+            )
+        if response_lost:
+            # Our earlier attempt stored it and its answer was lost.
+            result.outcome = UPLOADED
+            result.note = (
+                "stored by an earlier attempt" if same else "index says it exists (not verified)"
+            )
+            return
+        if self.skip_existing:
+            result.outcome = SKIPPED
+            result.note = (
+                "already on the index"
+                if same
+                else f"index says it exists: {message or 'listed, not verified'}"
+            )
+            return
+        raise UploadError(
+            f"already on the index: {message}"
+            if same is None
+            else "the same file is already on the index",
+            hint="use --skip-existing to skip files that are already there",
+            path=result.dist.path,
+        )
+
+    def same_content(self, result: FileResult) -> bool | None:
+        """True/False when the index shows the file's sha256 (or lets us fetch it), None otherwise."""
+        auth = self.credentials.current().basic_auth
+        dist = result.dist
+        remote = self.index.find(dist.name, dist.version, dist.filename, auth)
+        if remote is None:
+            return None
+        assert result.digests is not None
+        remote_sha = remote.sha256
+        if remote_sha is None:
+            fetched = self.index.download_digests(remote, auth)
+            remote_sha = fetched.sha256 if fetched else None
+        if remote_sha is None:
+            return None
+        return remote_sha.lower() == result.digests.sha256

@@ -1,0 +1,91 @@
+"""What a release reports: each file's outcome, and the events the console follows live.
+
+Plain data, no behaviour beyond the exit code: ``output`` renders it, ``publisher`` fills it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD, TPublishError
+
+if TYPE_CHECKING:
+    from tpublish.dists.distribution import Distribution
+    from tpublish.index.multipart import Digests
+
+UPLOADED, SKIPPED, FAILED, NOT_ATTEMPTED, INTERRUPTED = (
+    "uploaded",
+    "skipped",
+    "failed",
+    "not attempted",
+    "interrupted",
+)
+
+
+@dataclass
+class FileResult:
+    dist: Distribution
+    outcome: str = NOT_ATTEMPTED
+    digests: Digests | None = None
+    error: TPublishError | None = None
+    note: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class Report:
+    upload_url: str
+    results: list[FileResult]
+    interrupted: bool = False
+    release_urls: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        errors = [r.error for r in self.results if r.error is not None]
+        if errors:
+            return errors[0].exit_code
+        done = all(r.outcome in (UPLOADED, SKIPPED) for r in self.results)
+        return EXIT_OK if done else EXIT_UPLOAD
+
+
+# Events for the console, emitted from worker threads.
+@dataclass(frozen=True)
+class Started:
+    dist: Distribution
+
+
+@dataclass(frozen=True)
+class Sending:
+    dist: Distribution
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class Retrying:
+    dist: Distribution
+    attempt: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: FileResult
+
+
+Event = Started | Sending | Retrying | Finished
+Emit = Callable[[Event], None]
+
+
+def internal_error(exc: Exception) -> TPublishError:
+    """An unexpected exception as an error a user can report (``__cause__`` keeps the traceback)."""
+    error = TPublishError(
+        f"internal error: {type(exc).__name__}: {exc}",
+        hint="this is a bug in tpublish; run again with --debug and report the traceback",
+    )
+    error.__cause__ = exc
+    return error
