@@ -39,6 +39,7 @@ from sigstore.errors import VerificationError as SigstoreVerificationError
 from sigstore.models import ClientTrustConfig, TransparencyLogEntry
 from sigstore.oidc import IdentityError, IdentityToken
 from sigstore.sign import SigningContext
+from sigstore.verify.policy import OIDCBuildConfigURI
 
 from builders import make_release, make_wheel
 from fakeindex import FakeIndex
@@ -393,6 +394,19 @@ def test_rekor_refuses_a_bad_signature_and_a_duplicate(
         "message": "could not verify envelope signature with any provided verifier",
     }
     assert len(sigstore.rekor.entries) == 1
+
+
+def test_hashedrekord_artifact_signature_verifies(sigstore: FakeSigstore) -> None:
+    """The plain ``sign_artifact`` path (a hashedrekord entry) works too."""
+    context = sigstore.signing_context()
+    with context.signer(IdentityToken(sigstore.gitlab_token())) as signer:
+        bundle = signer.sign_artifact(b"release notes")
+    policy = OIDCBuildConfigURI("https://gitlab.com/octo/demo//.gitlab-ci.yml@refs/tags/v1.0.0")
+    verifier = sigstore.verifier()
+    verifier.verify_artifact(b"release notes", bundle, policy)
+    with pytest.raises(SigstoreVerificationError):
+        verifier.verify_artifact(b"other notes", bundle, policy)
+    assert [r.json()["kind"] for r in sigstore.requests_to("rekor")] == ["hashedrekord"]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33])
