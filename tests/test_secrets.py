@@ -144,7 +144,7 @@ def stalled(index: FakeIndex) -> None:
 
 def exists_identical(index: FakeIndex) -> None:
     """An index that says "already exists" (echoing the credential): --skip-existing looks it up
-    in the simple API (with the credential), finds nothing to compare, and takes the index's word."""
+    in the simple API (with the credential), finds nothing to compare: uncertain, exit code 1."""
     index.faults.add(
         "/legacy/", "status", method="POST", code=400, reason="File already exists " + echo(TOKEN)
     )
@@ -165,7 +165,7 @@ SCENARIOS = {
     "5xx-final-failure": Scenario(failing_5xx, ("--token", TOKEN, "--retries", "2"), EXIT_NETWORK),
     "timeouts": Scenario(stalled, ("--token", TOKEN, "--retries", "1"), EXIT_NETWORK),
     "skip-existing-lookup": Scenario(
-        exists_identical, ("--token", TOKEN, "--skip-existing"), EXIT_OK
+        exists_identical, ("--token", TOKEN, "--skip-existing"), EXIT_UPLOAD
     ),
     "dry-run": Scenario(nothing, ("--token", TOKEN, "--dry-run"), EXIT_OK, sent=None),
 }
@@ -263,10 +263,10 @@ def test_no_canary_in_an_internal_error_during_an_upload(
 ) -> None:
     """A bug while sending (here: the client itself) is reported with the file, masked."""
 
-    def broken(client: httpx.Client, url: str, **kwargs: object) -> httpx.Response:
+    def broken(client: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
         raise RuntimeError(f"cannot send with auth={kwargs.get('auth')!r}")
 
-    monkeypatch.setattr(httpx.Client, "post", broken)
+    monkeypatch.setattr(httpx.Client, "stream", broken)
 
     run = upload(index.upload_url, dist, "--token", TOKEN, *MODES[mode])
 
@@ -274,7 +274,11 @@ def test_no_canary_in_an_internal_error_during_an_upload(
     assert "internal error: RuntimeError: cannot send with auth=('__token__', '********')" in (
         run.output
     )
-    assert "Traceback" not in run.output
+    if mode == "debug":  # --debug shows the traceback the hint asks for, masked
+        assert "Traceback (most recent call last)" in run.stderr
+        assert "RuntimeError: cannot send with auth=('__token__', '********')" in run.stderr
+    else:
+        assert "Traceback" not in run.output
     assert_no_canary(run)
 
 

@@ -55,6 +55,10 @@ class TPublishError(Exception):
         return self.message
 
 
+class InternalError(TPublishError):
+    """A bug in tpublish, shown like any error; ``__cause__`` holds the exception (``--debug``)."""
+
+
 class InputError(TPublishError):
     """Bad input: options, paths, configuration files."""
 

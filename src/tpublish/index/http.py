@@ -1,7 +1,10 @@
-"""The one HTTP client factory: user agent, timeouts, TLS and no automatic redirects.
+"""The one HTTP client factory: user agent, timeouts, TLS, no automatic redirects, bounded answers.
 
 Everything that talks to an index or a CI provider over HTTP gets its client here, so a test can
 point all of it at a local server (``transport``) and a user can point all of it at a private CA.
+Every request has an overall deadline (``transport``), every answer is read up to a cap
+(``fetch``), and whether credentials may go to a URL in clear text is decided in one place
+(``credentials_in_clear``).
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ import os
 import platform
 import ssl
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from tpublish import __version__
 from tpublish.errors import InputError
+from tpublish.index.transport import Transport
 
 USER_AGENT = (
     f"tpublish/{__version__} ({platform.system().lower() or 'unknown'}; "
@@ -23,12 +29,22 @@ USER_AGENT = (
 )
 
 
+# Most bytes of an answer tpublish reads (an upload's answer, an OIDC endpoint's JSON, an error
+# page): more says nothing more, and a hostile index must not make us hold hundreds of megabytes.
+ANSWER_CAP = 1 << 20
+
+
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait: to connect, and between two reads or writes of a transfer."""
+    """Seconds to wait: to connect; between two reads or writes; for a whole request's answer."""
 
     connect: float = 10.0
     transfer: float = 120.0
+    total: float | None = None  # None: ``transfer``, as a limit on the whole request
+
+    @property
+    def overall(self) -> float:
+        return self.transfer if self.total is None else self.total
 
 
 @dataclass(frozen=True)
@@ -78,19 +94,79 @@ def make_client(
     transport: httpx.BaseTransport | None = None,
     max_connections: int = 8,
 ) -> httpx.Client:
-    """An ``httpx.Client`` that never follows redirects and keeps connections alive."""
+    """An ``httpx.Client`` that never follows redirects, keeps connections alive and gives every
+    request an overall deadline; proxies from the environment, but never for a loopback host."""
     timeouts = timeouts or Timeouts()
+    context = ssl_context(tls or TLSConfig())
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
     return httpx.Client(
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeouts.transfer, connect=timeouts.connect),
-        verify=ssl_context(tls or TLSConfig()),
         follow_redirects=False,
-        transport=transport,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
-        trust_env=True,
+        transport=transport
+        or Transport(context, limits, total=timeouts.overall, is_loopback=is_loopback),
+        # Our transport applies the environment's proxies itself (and CA settings are in the
+        # context above): httpx's own would send loopback requests to a proxy.
+        trust_env=False,
     )
+
+
+def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """Up to ``cap`` bytes of a streamed answer, and whether there was more (then left unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return b"".join(chunks)[:cap], True
+    return b"".join(chunks), False
+
+
+def bounded_response(streamed: httpx.Response, cap: int) -> httpx.Response:
+    """A streamed answer as a complete ``httpx.Response`` holding at most ``cap`` bytes of body.
+
+    ``extensions["tpublish.truncated"]`` says whether the index sent more (left unread).
+    """
+    body, truncated = read_capped(streamed, cap)
+    # The body is decoded already: drop the encoding, so the new response does not decode again.
+    headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() != "content-encoding"]
+    return httpx.Response(
+        streamed.status_code,
+        headers=headers,
+        content=body,
+        request=streamed.request,
+        extensions={**streamed.extensions, "tpublish.truncated": truncated},
+    )
+
+
+def fetch(
+    client: httpx.Client, method: str, url: str, *, cap: int = ANSWER_CAP, **kwargs: Any
+) -> httpx.Response:
+    """``client.request`` with the answer's body read up to ``cap`` bytes (the rest never read)."""
+    with client.stream(method, url, **kwargs) as streamed:
+        return bounded_response(streamed, cap)
+
+
+def credentials_in_clear(url: str) -> bool:
+    """Whether credentials sent to ``url`` would cross a network in clear text.
+
+    Plain http is accepted only to this machine (``is_loopback``; such requests never go through
+    a proxy, see ``transport``). The one place that decides: an opt-in for plain http would go here.
+    """
+    parts = urlsplit(url)
+    return parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname))
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Same scheme, host and port: where credentials meant for ``other`` may also go."""
+    a, b = urlsplit(url), urlsplit(other)
+    try:
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    except ValueError:  # a port that is not a number
+        return False
 
 
 def is_loopback(host: str | None) -> bool:

@@ -80,7 +80,8 @@ class StreamingForm:
     """One upload request body: ``fields``, then the file, then its digests.
 
     Iterate it exactly once (httpx does); afterwards ``digests`` holds what was sent. ``on_chunk``
-    is called with the number of file bytes just handed to the transport, for progress display.
+    is called with the number of file bytes just handed to the transport, for progress display;
+    ``on_sent`` once the last byte of the body has been written.
     """
 
     def __init__(
@@ -89,8 +90,11 @@ class StreamingForm:
         fields: Sequence[tuple[str, str]],
         *,
         on_chunk: Callable[[int], None] | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> None:
         self.path = path
+        self._on_sent = on_sent
+        self.complete = False  # the whole body was written: the index may have stored the file
         self.boundary = secrets.token_hex(16)
         self.size = path.stat().st_size
         self.digests: Digests | None = None
@@ -142,6 +146,9 @@ class StreamingForm:
             )
         self.digests = Digests(sha256.hexdigest(), blake2.hexdigest())
         yield self._tail(self.digests)
+        self.complete = True
+        if self._on_sent is not None:  # the transport asks for more only once the tail is written
+            self._on_sent()
 
 
 def _quote(filename: str) -> str:

@@ -1,29 +1,47 @@
 """What the index already holds: PyPI's JSON API, the simple API (JSON or HTML), a download.
 
-Used to decide whether a file of the same name on the index is ours, by its sha256. Every
-failure here means "cannot tell" (``None``), never an error: the upload's own answer still
-decides.
+Used to decide whether a file of the same name on the index is ours, by its sha256. Three answers:
+the file as listed (``RemoteFile``), None when a listing was read and does not show it, and
+``CannotTell`` when the index offers nothing to read (no JSON or simple API, a listing too big or
+unreadable, a download refused). Never an error of the release: the caller decides what each means.
+
+Bounded like every request (``transport``), and in memory: an HTML listing is parsed as it
+arrives, keeping only the file asked for; a JSON listing is read up to ``JSON_CAP``; a download
+only as far as our own file's size. Credentials go only to the index's own origin (scheme, host
+and port): a link elsewhere, or to plain http from an https index, is followed without them.
 """
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from packaging.utils import canonicalize_name
 
+from tpublish.index.http import bounded_response, same_origin
 from tpublish.index.multipart import Digests, new_hashers
+from tpublish.index.transport import deadline
 
 if TYPE_CHECKING:
-    import httpx
-
     from tpublish.index.upload import BasicAuth
 
 _SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _PYPI_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
+JSON_CAP = 32 << 20  # bytes of a JSON listing read at most (PyPI's biggest are a few MB)
+HTML_CAP = 128 << 20  # bytes of an HTML listing parsed at most (kept: one entry)
+_DOWNLOAD_RATE = 128 * 1024  # bytes per second a download is given, above the answer's time
+
+
+class CannotTell(Exception):
+    """The index offers no way to tell whether it holds the file (``reason`` says why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -49,77 +67,109 @@ def find_file(
     filename: str,
     auth: BasicAuth | None,
 ) -> RemoteFile | None:
-    """The index's file named ``filename`` of ``project``, or None where the index shows none."""
+    """The index's file named ``filename`` of ``project``; None when its listing shows none.
+
+    Raises ``CannotTell`` when no listing could be read.
+    """
     base = pypi_web_base(upload_url)
     if base is not None:
-        return _find_in_json_api(client, upload_url, base, project, version, filename)
+        return _find_in_json_api(client, base, project, version, filename)
+    tried = []
     for url in _simple_candidates(upload_url, project):
-        listing = _simple_listing(client, upload_url, url, auth)
-        if listing is not None:
-            return listing.get(filename)
-    return None
+        try:
+            return _find_in_simple(client, upload_url, url, filename, auth)
+        except CannotTell as exc:
+            tried.append(exc.reason)
+    raise CannotTell("no listing of the project could be read (" + "; ".join(tried) + ")")
 
 
 def download_digests(
-    client: httpx.Client, upload_url: str, remote: RemoteFile, auth: BasicAuth | None
-) -> Digests | None:
-    """Hash the index's copy of a file that the listing gave no sha256 for."""
+    client: httpx.Client, upload_url: str, remote: RemoteFile, auth: BasicAuth | None, size: int
+) -> Digests:
+    """Hash the index's copy of a file that the listing gave no sha256 for.
 
+    At most ``size`` + 1 bytes are read: anything longer is not our file of ``size`` bytes, and its
+    digests (of the part read) will say so. Raises ``CannotTell`` when the download fails.
+    """
     sha256, blake2 = new_hashers()
+    read = 0
+    allowance = (client.timeout.read or 120.0) + size / _DOWNLOAD_RATE
     try:
-        with client.stream("GET", remote.url, auth=_same_host(auth, remote.url, upload_url)) as r:
+        with (
+            deadline(allowance),
+            client.stream("GET", remote.url, auth=_for(auth, remote.url, upload_url)) as r,
+        ):
             if r.status_code != 200:
-                return None
+                raise CannotTell(f"downloading {remote.url} was refused ({r.status_code})")
             for chunk in r.iter_bytes():
+                chunk = chunk[: size + 1 - read]
                 sha256.update(chunk)
                 blake2.update(chunk)
-    except httpx.HTTPError:
-        return None
+                read += len(chunk)
+                if read > size:
+                    break
+    except httpx.HTTPError as exc:
+        raise CannotTell(f"downloading {remote.url} failed ({type(exc).__name__})") from exc
     return Digests(sha256.hexdigest(), blake2.hexdigest())
 
 
-def _same_host(auth: BasicAuth | None, url: str, upload_url: str) -> BasicAuth | None:
-    """Credentials go only to the index's own host."""
-    return auth if urlsplit(url).netloc == urlsplit(upload_url).netloc else None
-
-
-def _find_in_json_api(
-    client: httpx.Client, upload_url: str, base: str, project: str, version: str, filename: str
-) -> RemoteFile | None:
-    url = f"{base}/pypi/{project}/{version}/json"
-    response = _get(client, upload_url, url, None, accept="application/json")
-    if response is None or response.status_code != 200:
-        return None
-    try:
-        entries = response.json().get("urls", [])
-    except ValueError:
-        return None
-    for entry in entries:
-        if isinstance(entry, dict) and entry.get("filename") == filename:
-            sha = (entry.get("digests") or {}).get("sha256")
-            return RemoteFile(filename, sha, entry.get("url", url))
-    return None
-
-
-def _simple_listing(
-    client: httpx.Client, upload_url: str, url: str, auth: BasicAuth | None
-) -> dict[str, RemoteFile] | None:
-    response = _get(client, upload_url, url, auth, accept=f"{_SIMPLE_JSON}, text/html;q=0.5")
-    if response is None or response.status_code != 200:
-        return None
-    if response.headers.get("content-type", "").startswith(_SIMPLE_JSON):
-        return _parse_simple_json(response, url)
-    return _parse_simple_html(response.text, url)
+def _for(auth: BasicAuth | None, url: str, upload_url: str) -> BasicAuth | None:
+    """Credentials go only to the index's own origin: never to another host, nor in clear."""
+    return auth if same_origin(url, upload_url) else None
 
 
 def _get(
-    client: httpx.Client, upload_url: str, url: str, auth: BasicAuth | None, *, accept: str
-) -> httpx.Response | None:
-
+    client: httpx.Client, url: str, auth: BasicAuth | None, *, accept: str, cap: int
+) -> httpx.Response:
     try:
-        return client.get(url, headers={"Accept": accept}, auth=_same_host(auth, url, upload_url))
-    except httpx.HTTPError:
-        return None
+        with client.stream("GET", url, headers={"Accept": accept}, auth=auth) as streamed:
+            return bounded_response(streamed, cap)
+    except httpx.HTTPError as exc:
+        raise CannotTell(f"{url}: {type(exc).__name__}") from exc
+
+
+def _find_in_json_api(
+    client: httpx.Client, base: str, project: str, version: str, filename: str
+) -> RemoteFile | None:
+    url = f"{base}/pypi/{canonicalize_name(project)}/{version}/json"
+    response = _get(client, url, None, accept="application/json", cap=JSON_CAP)
+    if response.status_code == 404:
+        return None  # no such release: no such file
+    if response.status_code != 200 or response.extensions.get("tpublish.truncated"):
+        raise CannotTell(f"{url} answered {response.status_code}")
+    try:
+        entries = response.json().get("urls", [])
+    except (ValueError, AttributeError) as exc:
+        raise CannotTell(f"{url} is not the JSON API") from exc
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("filename") == filename:
+            digests = entry.get("digests")
+            sha = digests.get("sha256") if isinstance(digests, dict) else None
+            link = entry.get("url")
+            return RemoteFile(
+                filename,
+                sha if isinstance(sha, str) else None,
+                urljoin(url, link) if isinstance(link, str) else url,
+            )
+    return None
+
+
+def _find_in_simple(
+    client: httpx.Client, upload_url: str, url: str, filename: str, auth: BasicAuth | None
+) -> RemoteFile | None:
+    accept = f"text/html, {_SIMPLE_JSON};q=0.9"
+    try:
+        with client.stream(
+            "GET", url, headers={"Accept": accept}, auth=_for(auth, url, upload_url)
+        ) as response:
+            if response.status_code != 200:
+                raise CannotTell(f"{url} answered {response.status_code}")
+            if response.headers.get("content-type", "").startswith(_SIMPLE_JSON):
+                listing = bounded_response(response, JSON_CAP)
+                return _in_simple_json(listing, url, filename)
+            return _in_simple_html(response, url, filename)
+    except httpx.HTTPError as exc:
+        raise CannotTell(f"{url}: {type(exc).__name__}") from exc
 
 
 def _simple_candidates(upload_url: str, project: str) -> list[str]:
@@ -140,25 +190,33 @@ def _simple_candidates(upload_url: str, project: str) -> list[str]:
     return seen
 
 
-def _parse_simple_json(response: httpx.Response, page: str) -> dict[str, RemoteFile] | None:
+def _in_simple_json(response: httpx.Response, page: str, filename: str) -> RemoteFile | None:
+    if response.extensions.get("tpublish.truncated"):
+        raise CannotTell(f"{page} is larger than {JSON_CAP >> 20} MiB")
     try:
-        files = response.json().get("files", [])
-    except (ValueError, AttributeError):
-        return None
-    found: dict[str, RemoteFile] = {}
-    for entry in files:
-        if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
-            sha = (entry.get("hashes") or {}).get("sha256")
-            found[entry["filename"]] = RemoteFile(
-                entry["filename"], sha, urljoin(page, entry.get("url", ""))
+        files: Any = response.json().get("files", [])
+    except (ValueError, AttributeError) as exc:
+        raise CannotTell(f"{page} is not a simple API listing") from exc
+    for entry in files if isinstance(files, list) else []:
+        if isinstance(entry, dict) and entry.get("filename") == filename:
+            hashes = entry.get("hashes")
+            sha = hashes.get("sha256") if isinstance(hashes, dict) else None
+            link = entry.get("url")
+            return RemoteFile(
+                filename,
+                sha.lower() if isinstance(sha, str) else None,
+                urljoin(page, link if isinstance(link, str) else ""),
             )
-    return found
+    return None
 
 
 class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
+    """Collects the first link to ``filename`` of a PEP 503 page, fed a piece at a time."""
+
+    def __init__(self, page: str, filename: str) -> None:
         super().__init__()
-        self.links: list[tuple[str, str]] = []
+        self.page, self.filename = page, filename
+        self.found: RemoteFile | None = None
         self._href: str | None = None
         self._text: list[str] = []
 
@@ -168,24 +226,40 @@ class _AnchorParser(HTMLParser):
             self._text = []
 
     def handle_data(self, data: str) -> None:
-        if self._href is not None:
+        if self._href is not None and len(self._text) < 64:
             self._text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._href is not None:
-            self.links.append((self._href, "".join(self._text).strip()))
+            href, label = self._href, "".join(self._text).strip()
             self._href = None
+            url, _, fragment = href.partition("#")
+            if self.found is None and (label or url.rsplit("/", 1)[-1]) == self.filename:
+                algo, _, value = fragment.partition("=")
+                sha = value.lower() if algo == "sha256" and value else None
+                self.found = RemoteFile(self.filename, sha, urljoin(self.page, url))
 
 
-def _parse_simple_html(text: str, page: str) -> dict[str, RemoteFile]:
-    parser = _AnchorParser()
-    parser.feed(text)
-    found: dict[str, RemoteFile] = {}
-    for href, label in parser.links:
-        url, _, fragment = href.partition("#")
-        filename = label or url.rsplit("/", 1)[-1]
-        algo, _, value = fragment.partition("=")
-        found[filename] = RemoteFile(
-            filename, value.lower() if algo == "sha256" and value else None, urljoin(page, url)
-        )
-    return found
+def _in_simple_html(response: httpx.Response, page: str, filename: str) -> RemoteFile | None:
+    parser = _AnchorParser(page, filename)
+    decoder = codecs.getincrementaldecoder(_charset(response))(errors="replace")
+    read = 0
+    for chunk in response.iter_bytes():
+        read += len(chunk)
+        if read > HTML_CAP:
+            raise CannotTell(f"{page} is larger than {HTML_CAP >> 20} MiB")
+        parser.feed(decoder.decode(chunk))
+        if parser.found is not None:
+            return parser.found
+    parser.feed(decoder.decode(b"", final=True))
+    parser.close()
+    return parser.found
+
+
+def _charset(response: httpx.Response) -> str:
+    charset = response.charset_encoding or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return "utf-8"
+    return charset

@@ -43,5 +43,5 @@ class Index:
     ) -> RemoteFile | None:
         return find_file(self.client, self.upload_url, project, version, filename, auth)
 
-    def download_digests(self, remote: RemoteFile, auth: BasicAuth | None) -> Digests | None:
-        return download_digests(self.client, self.upload_url, remote, auth)
+    def download_digests(self, remote: RemoteFile, auth: BasicAuth | None, size: int) -> Digests:
+        return download_digests(self.client, self.upload_url, remote, auth, size)

@@ -3,13 +3,16 @@
 Nothing here prints or retries: ``publish`` decides what to do with a ``RetryableError``. The
 caller hands over a file, its form fields and the basic-auth pair; this module knows nothing of
 distributions or of where the credential came from.
+
+The body goes out bounded per write; from its last byte the answer has ``--timeout`` seconds in
+all, and at most ``ANSWER_CAP`` bytes of it are read. A 2xx is taken at its word only when it
+looks like an upload API's (``success_doubt``): a web page or a JSON error is reported as such,
+for the release to confirm through the index's read API.
 """
 
 from __future__ import annotations
 
-import email.utils
 import ssl
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +22,16 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from tpublish.errors import CredentialError, InputError, NetworkError, UploadError
-from tpublish.index.answers import says_already_exists, server_message
+from tpublish.index.answers import (
+    says_already_exists,
+    server_message,
+    standard_phrase,
+    success_doubt,
+)
+from tpublish.index.http import ANSWER_CAP, bounded_response
 from tpublish.index.multipart import Digests, StreamingForm
+from tpublish.index.retry import parse_retry_after
+from tpublish.index.transport import deadline
 
 if TYPE_CHECKING:
     import httpx
@@ -29,11 +40,17 @@ BasicAuth = tuple[str, str]  # (username, password) as the index's HTTP basic au
 
 
 class RetryableError(NetworkError):
-    """A failure worth another try: a lost connection, a timeout, 5xx, or 429 (``retry_after``)."""
+    """A failure worth another try: a lost connection, a timeout, 5xx, or 429 (``retry_after``).
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    ``body_sent``: the whole file went out, so the index may have stored it.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, body_sent: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.body_sent = body_sent
 
 
 class RepositoryURLError(InputError):
@@ -47,6 +64,7 @@ class Sent:
     stored: bool  # False: the index says a file of that name already exists
     digests: Digests | None  # what was sent, when the whole body went out
     message: str  # the server's words (for an "already exists" answer)
+    doubt: str | None = None  # a 2xx that proves nothing: what it was (a web page, a JSON error)
 
 
 def upload_file(
@@ -64,22 +82,39 @@ def upload_file(
     """
 
     protocol = [(":action", "file_upload"), ("protocol_version", "1")]
-    form = StreamingForm(path, [*protocol, *fields], on_chunk=on_chunk)
-    headers = {
-        "Content-Type": form.content_type,
-        "Content-Length": str(form.content_length),
-        "Accept": "application/json, text/plain;q=0.9, text/html;q=0.8, */*;q=0.1",
-    }
     netloc = urlsplit(upload_url).netloc
-    try:
-        response = client.post(upload_url, content=iter(form), headers=headers, auth=auth)
-    except httpx.TimeoutException as exc:
-        raise RetryableError(f"the index did not answer in time ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
-        tls_error = tls_failure(exc, netloc)
-        if tls_error is not None:  # a trust or certificate problem: retrying cannot help
-            raise tls_error from exc
-        raise RetryableError(f"connection to {netloc} failed: {_transport_reason(exc)}") from exc
+    answer_time = client.timeout.read or 120.0
+    # No overall limit while the body goes out (each write is bounded); then one for the answer.
+    with deadline(None) as budget:
+        form = StreamingForm(
+            path,
+            [*protocol, *fields],
+            on_chunk=on_chunk,
+            on_sent=lambda: budget.restart(answer_time),
+        )
+        headers = {
+            "Content-Type": form.content_type,
+            "Content-Length": str(form.content_length),
+            "Accept": "application/json, text/plain;q=0.9, text/html;q=0.8, */*;q=0.1",
+        }
+        try:
+            with client.stream(
+                "POST", upload_url, content=iter(form), headers=headers, auth=auth
+            ) as streamed:
+                response = bounded_response(streamed, ANSWER_CAP)
+        except httpx.TimeoutException as exc:
+            raise RetryableError(
+                f"the index did not answer in time ({type(exc).__name__})",
+                body_sent=form.complete,
+            ) from exc
+        except httpx.TransportError as exc:
+            tls_error = tls_failure(exc, netloc)
+            if tls_error is not None:  # a trust or certificate problem: retrying cannot help
+                raise tls_error from exc
+            raise RetryableError(
+                f"connection to {netloc} failed: {_transport_reason(exc)}",
+                body_sent=form.complete,
+            ) from exc
     return interpret(response, upload_url, form.digests)
 
 
@@ -87,14 +122,26 @@ def interpret(response: httpx.Response, upload_url: str, digests: Digests | None
     """What the index's answer to an upload means."""
     status = response.status_code
     if 200 <= status < 300:
-        return Sent(stored=True, digests=digests, message="")
+        return Sent(stored=True, digests=digests, message="", doubt=success_doubt(response))
     if 300 <= status < 400:
         raise _redirect_error(response, upload_url)
     message = server_message(response)
     if says_already_exists(response):
         return Sent(stored=False, digests=digests, message=message)
     if status == 429 or status >= 500:
-        raise RetryableError(f"{status}: {message}", retry_after=_retry_after(response))
+        raise RetryableError(
+            f"{status}: {message}",
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            body_sent=digests is not None,
+        )
+    if status == 413:
+        phrase = standard_phrase(413)
+        said = () if message.lower() in ("", phrase.lower()) else (f"the index said: {message}",)
+        raise UploadError(
+            f"413 {phrase}: the index or a proxy in front of it refuses a file this big",
+            hint="raise the limit of the proxy (nginx: client_max_body_size) or of the index",
+            details=said,
+        )
     if status in (401, 403):
         raise CredentialError(
             f"the index refused the credentials ({status}): {message}",
@@ -108,17 +155,6 @@ def interpret(response: httpx.Response, upload_url: str, digests: Digests | None
     if status == 410:
         raise RepositoryURLError(f"{upload_url} no longer accepts uploads (410): {message}")
     raise UploadError(f"the index refused the file ({status}): {message}")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, when.timestamp() - time.time()) if when else None
 
 
 def _redirect_error(response: httpx.Response, upload_url: str) -> RepositoryURLError:

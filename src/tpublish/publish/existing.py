@@ -1,27 +1,42 @@
-"""Does the index already hold this file? Decided by content (sha256), never by name alone.
+"""Does the index hold this file? Decided by content (sha256), never by name or by a 2xx alone.
 
-An index refuses a second file under a used name; whether that refusal is harmless depends on
-whether the file there is ours. The index's read API (PyPI's JSON API, the simple API, or a
-download) tells; where it cannot, the answer is "cannot tell" and the caller must say so.
+Asked whenever the upload's own answer cannot be taken at its word: "already exists" (ours,
+stored by an earlier try whose answer was lost, or someone else's?), a 2xx that is a web page or a
+JSON error, and the last try of a file that had been sent whole before. The index's read API
+(PyPI's JSON API, the simple API, or a download) tells; where it cannot, "already exists" is
+reported as ``uncertain`` (with how to check by hand) and anything else stays a failure.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tpublish.errors import UploadError
 from tpublish.index.multipart import hash_file
-from tpublish.index.read import pypi_web_base
-from tpublish.publish.report import SKIPPED, UPLOADED
+from tpublish.index.read import CannotTell, pypi_web_base
+from tpublish.publish.report import SKIPPED, UNCERTAIN, UPLOADED
 
 if TYPE_CHECKING:
     from tpublish.auth.source import CredentialSource
     from tpublish.index.remote import Index
+    from tpublish.index.upload import RetryableError
     from tpublish.publish.report import FileResult
+
+SAME, OTHER, ABSENT, UNKNOWN = "same", "other", "absent", "unknown"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the index's read API says of our file: ``same`` content, ``other`` content, ``absent``
+    from the listing, or ``unknown`` (``reason`` says why it cannot tell)."""
+
+    kind: str
+    reason: str = ""
 
 
 class ExistingFiles:
-    """What a file of the same name on ``index`` means for each file of the release."""
+    """What the index holds, for each file of the release."""
 
     def __init__(self, index: Index, credentials: CredentialSource, *, skip_existing: bool) -> None:
         self.index = index
@@ -32,59 +47,114 @@ class ExistingFiles:
         """With --skip-existing on PyPI, ask its JSON API first and spare the upload."""
         if not self.skip_existing or pypi_web_base(self.index.upload_url) is None:
             return False
-        dist = result.dist
-        if self.index.find(dist.name, dist.version, dist.filename, None) is None:
+        result.digests = hash_file(result.dist.path)
+        verdict = self.verdict(result)
+        if verdict.kind == OTHER:
+            raise self._different(result, "")
+        if verdict.kind != SAME:
             return False
-        result.digests = hash_file(dist.path)
-        self.settle(result, "", response_lost=False)
+        result.outcome, result.note = SKIPPED, "already on the index"
         return True
 
-    def settle(self, result: FileResult, message: str, response_lost: bool) -> None:
-        """The index has a file of this name: set the outcome, or raise if it is not ours."""
+    def settle(self, result: FileResult, message: str, maybe_ours: bool) -> None:
+        """The index says a file of this name exists: set the outcome, or raise if it is not ours.
+
+        ``maybe_ours``: an earlier try sent the whole file, and its answer was lost.
+        """
         assert result.digests is not None
-        same = self.same_content(result)
-        if same is False:
+        verdict = self.verdict(result)
+        if verdict.kind == OTHER:
+            raise self._different(result, message)
+        if verdict.kind != SAME:
+            self._uncertain(result, message, verdict)
+        elif maybe_ours:
+            result.outcome, result.note = UPLOADED, "stored by an earlier attempt"
+        elif self.skip_existing:
+            result.outcome, result.note = SKIPPED, "already on the index"
+        else:
             raise UploadError(
-                f"a different file named {result.dist.filename} is already on the index",
-                hint="an index never lets a file name be reused: build a new version",
+                "the same file is already on the index",
+                hint="use --skip-existing to skip files that are already there",
                 path=result.dist.path,
-                details=(f"the index said: {message}",) if message else (),
             )
-        if response_lost:
-            # Our earlier attempt stored it and its answer was lost.
+
+    def confirm_stored(self, result: FileResult, doubt: str) -> None:
+        """A 2xx that proves nothing (a web page, a JSON error): uploaded only if the index shows it."""
+        verdict = self.verdict(result)
+        if verdict.kind == SAME:
             result.outcome = UPLOADED
-            result.note = (
-                "stored by an earlier attempt" if same else "index says it exists (not verified)"
-            )
+            result.note = f"confirmed by its sha256 (the index answered with {doubt})"
             return
-        if self.skip_existing:
-            result.outcome = SKIPPED
-            result.note = (
-                "already on the index"
-                if same
-                else f"index says it exists: {message or 'listed, not verified'}"
-            )
-            return
+        found = {
+            OTHER: "the index lists a different file of that name",
+            ABSENT: "the index does not list the file",
+            UNKNOWN: f"the index offers no way to confirm it ({verdict.reason})",
+        }[verdict.kind]
         raise UploadError(
-            f"already on the index: {message}"
-            if same is None
-            else "the same file is already on the index",
-            hint="use --skip-existing to skip files that are already there",
+            f"the index answered with {doubt} instead of an upload answer, and {found}: "
+            "the upload is not confirmed",
+            hint="a proxy, a captive portal or a page that is not the upload API answered; check "
+            "the repository URL (Warehouse's is https://upload.pypi.org/legacy/)",
             path=result.dist.path,
         )
 
-    def same_content(self, result: FileResult) -> bool | None:
-        """True/False when the index shows the file's sha256 (or lets us fetch it), None otherwise."""
+    def after_last_try(self, result: FileResult, error: RetryableError) -> None:
+        """The tries ran out after the whole file went out at least once: did one of them store it?
+
+        Uploaded when the index holds our bytes; otherwise ``error`` is raised, saying whether the
+        index could be asked at all.
+        """
+        result.digests = result.digests or hash_file(result.dist.path)
+        verdict = self.verdict(result)
+        if verdict.kind == SAME:
+            result.outcome = UPLOADED
+            result.note = "stored by an earlier attempt (later answers were errors)"
+            return
+        said = {
+            OTHER: "the index lists a different file of that name",
+            UNKNOWN: "an earlier attempt may have stored it; the index offers no way to check "
+            f"({verdict.reason})",
+        }.get(verdict.kind)
+        if said:
+            error.details = (*error.details, said)
+        raise error
+
+    def verdict(self, result: FileResult) -> Verdict:
+        """Compare the index's copy of the file with ours, by sha256."""
+        assert result.digests is not None
         auth = self.credentials.current().basic_auth
         dist = result.dist
-        remote = self.index.find(dist.name, dist.version, dist.filename, auth)
-        if remote is None:
-            return None
+        try:
+            remote = self.index.find(dist.name, dist.version, dist.filename, auth)
+            if remote is None:
+                return Verdict(ABSENT)
+            remote_sha = remote.sha256
+            if remote_sha is None:
+                remote_sha = self.index.download_digests(remote, auth, dist.size).sha256
+        except CannotTell as exc:
+            return Verdict(UNKNOWN, exc.reason)
+        return Verdict(SAME if remote_sha.lower() == result.digests.sha256 else OTHER)
+
+    @staticmethod
+    def _different(result: FileResult, message: str) -> UploadError:
+        return UploadError(
+            f"a different file named {result.dist.filename} is already on the index",
+            hint="an index never lets a file name be reused: build a new version",
+            path=result.dist.path,
+            details=(f"the index said: {message}",) if message else (),
+        )
+
+    def _uncertain(self, result: FileResult, message: str, verdict: Verdict) -> None:
         assert result.digests is not None
-        remote_sha = remote.sha256
-        if remote_sha is None:
-            fetched = self.index.download_digests(remote, auth)
-            remote_sha = fetched.sha256 if fetched else None
-        if remote_sha is None:
-            return None
-        return remote_sha.lower() == result.digests.sha256
+        result.outcome = UNCERTAIN
+        if verdict.kind == ABSENT:
+            result.note = "the index says a file of this name exists, but does not list it"
+        else:
+            result.note = "the index says a file of this name exists, but shows no way to check it"
+        said = f"the index said: {message}; " if message else ""
+        why = f"({verdict.reason}) " if verdict.reason else ""
+        result.check_by_hand = (
+            f"{said}{why}download {result.dist.filename} from the index and compare its sha256 "
+            f"with {result.digests.sha256}: if they match, the file is uploaded; if not, build a "
+            "new version"
+        )

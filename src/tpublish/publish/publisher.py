@@ -4,6 +4,10 @@ The files were all validated before this module sees them. Order: the first whee
 index creates the project and release once), the other wheels with bounded concurrency, the
 sdists last. The first failure stops new uploads; files not started are reported as such, so a
 re-run (with ``--skip-existing``) finishes the release.
+
+"uploaded" is said only when the index's answer or its read API backs it (``existing``): a 2xx
+that is a web page, an "already exists" after a lost answer, and the last failed try of a file
+sent whole before are all checked by sha256.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from tpublish.publish.report import (
     Started,
     internal_error,
 )
-from tpublish.publish.retry import Cancelled, Pause, RetryPolicy
+from tpublish.publish.retry import Cancelled, GiveUp, Pause, RetryPolicy
 from tpublish.publish.runner import BatchRunner
 
 if TYPE_CHECKING:
@@ -107,13 +111,14 @@ class Publisher:
         dist = result.dist
         if self.existing.skip_known(result):
             return
-        response_lost = False
         fields = [
             ("filetype", dist.filetype),
             ("pyversion", dist.pyversion),
             *dist.fields,
             *self.options.extra_fields(dist),
         ]
+        sent_whole = False  # an earlier try sent the whole file: the index may have stored it
+        waited = 0.0
         while True:
             result.attempts += 1
             try:
@@ -126,26 +131,45 @@ class Publisher:
             except CredentialError as exc:
                 raise self.credentials.explain_refusal(exc) from exc
             except RetryableError as exc:
-                if not self.options.retry.may_retry(result.attempts):
-                    raise
-                # The index may have stored the file before the answer was lost.
-                response_lost = True
-                self._wait_before_retry(dist, result.attempts, exc)
+                sent_whole = sent_whole or exc.body_sent
+                delay = self._next_wait(result.attempts, exc, waited)
+                if delay is None:
+                    if not sent_whole:
+                        raise
+                    self.existing.after_last_try(result, exc)
+                    return
+                self._wait_before_retry(dist, result.attempts, exc, delay)
+                waited += delay
                 continue
             result.digests = sent.digests or hash_file(dist.path)
-            if sent.stored:
+            if not sent.stored:
+                self.existing.settle(result, sent.message, maybe_ours=sent_whole)
+            elif sent.doubt is not None:
+                self.existing.confirm_stored(result, sent.doubt)
+            else:
                 result.outcome = UPLOADED
-                return
-            self.existing.settle(result, sent.message, response_lost)
             return
+
+    def _next_wait(self, attempt: int, exc: RetryableError, waited: float) -> float | None:
+        """Seconds before the next try, or None when there will be none (``exc`` says why)."""
+        policy = self.options.retry
+        if not policy.may_retry(attempt):
+            return None
+        try:
+            return policy.wait(attempt, exc.retry_after, waited)
+        except GiveUp as give_up:
+            exc.message = f"{exc.message} ({give_up.reason})"
+            exc.args = (exc.message,)
+            return None
 
     def _sent(self, dist: Distribution, nbytes: int) -> None:
         if self._stop.is_set():
             raise Cancelled
         self.emit(Sending(dist, nbytes))
 
-    def _wait_before_retry(self, dist: Distribution, attempt: int, exc: RetryableError) -> None:
-        delay = self.options.retry.delay(attempt, exc)
+    def _wait_before_retry(
+        self, dist: Distribution, attempt: int, exc: RetryableError, delay: float
+    ) -> None:
         if self._stop.is_set():
             raise Cancelled  # no "retrying" line when nothing will be retried
         self.emit(Retrying(dist, attempt, delay, exc.message))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD, TPublishError
+from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD, InternalError, TPublishError
 
 if TYPE_CHECKING:
     from tpublish.dists.distribution import Distribution
@@ -22,6 +22,9 @@ UPLOADED, SKIPPED, FAILED, NOT_ATTEMPTED, INTERRUPTED = (
     "not attempted",
     "interrupted",
 )
+# The index says it has a file of this name but offers no way to check that it is ours (no
+# listing, no digests, download refused): neither a success nor a failure, and exit code 1.
+UNCERTAIN = "uncertain"
 
 
 @dataclass
@@ -32,6 +35,7 @@ class FileResult:
     error: TPublishError | None = None
     note: str = ""
     attempts: int = 0
+    check_by_hand: str = ""  # for an uncertain outcome: how a person can find out
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Report:
         errors = [r.error for r in self.results if r.error is not None]
         if errors:
             return errors[0].exit_code
+        # Anything else (uncertain, not attempted) is not a finished release.
         done = all(r.outcome in (UPLOADED, SKIPPED) for r in self.results)
         return EXIT_OK if done else EXIT_UPLOAD
 
@@ -83,7 +88,7 @@ Emit = Callable[[Event], None]
 
 def internal_error(exc: Exception) -> TPublishError:
     """An unexpected exception as an error a user can report (``__cause__`` keeps the traceback)."""
-    error = TPublishError(
+    error = InternalError(
         f"internal error: {type(exc).__name__}: {exc}",
         hint="this is a bug in tpublish; run again with --debug and report the traceback",
     )

@@ -1,44 +1,18 @@
-"""When to try an upload again, and how long to wait first.
-
-Exponential backoff with jitter, or the index's own ``Retry-After`` when it gives one; a wait
-longer than ``MAX_RETRY_AFTER`` fails the file instead of hanging the release. Waits can be cut
-short (Ctrl-C, or another file's failure) through ``cancel``.
+"""Waiting between two tries of an upload: the retry policy (shared with trusted publishing, so it
+lives in ``index.retry``), and a pause that Ctrl-C or another file's failure cuts short.
 """
 
 from __future__ import annotations
 
-import random
 import threading
-from dataclasses import dataclass
 
-from tpublish.index.upload import RetryableError
-
-MAX_RETRY_AFTER = 300.0  # seconds: a longer Retry-After fails the file instead of waiting
+from tpublish.index.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER
+from tpublish.index.retry import GiveUp as GiveUp
+from tpublish.index.retry import RetryPolicy as RetryPolicy
 
 
 class Cancelled(Exception):
     """The release is stopping: abandon this file (raised in an upload's thread)."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    retries: int = 4
-    backoff: float = 1.0  # seconds before the first retry; doubles each time, with jitter
-    max_backoff: float = 60.0
-
-    def delay(self, attempt: int, exc: RetryableError) -> float:
-        """Seconds to wait after failed ``attempt`` (1-based); raises when the wait is unreasonable."""
-        delay = exc.retry_after
-        if delay is not None and delay > MAX_RETRY_AFTER:
-            # Honouring "come back tomorrow" would hang a release; say so instead.
-            raise RetryableError(f"{exc.message} (the index asks to wait {delay:.0f} s)")
-        if delay is None:
-            ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-            delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not crypto)
-        return delay
-
-    def may_retry(self, attempts: int) -> bool:
-        return attempts <= self.retries
 
 
 class Pause:
