@@ -175,8 +175,10 @@ def test_audience_refusals(index: FakeIndex, dist: Path, setting: str, expected:
 
 
 def test_audience_server_error_and_malformed_answer(index: FakeIndex, dist: Path) -> None:
-    index.faults.add("/_/oidc/audience", "status", code=500, reason="Internal Server Error")
-    first = upload(index, dist, env=github_env(index))
+    index.faults.add("/_/oidc/audience", "status", 10, code=500, reason="Internal Server Error")
+    first = upload(index, dist, "--retries", "2", env=github_env(index))
+    assert len(index.requests_to("/_/oidc/audience")) == 3  # retried as uploads are
+    index.faults.clear()
     index.faults.add("/_/oidc/audience", "non_json", code=200, body="<html>hello</html>")
     second = upload(index, dist, env=github_env(index))
 
@@ -239,9 +241,9 @@ def test_mint_5xx_is_retried_with_a_fresh_oidc_token(index: FakeIndex, dist: Pat
 
 def test_mint_keeps_failing(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("github", ["demo-pkg"])
-    index.faults.add("/_/oidc/mint-token", "non_json", times=3, code=503, body="unavailable")
+    index.faults.add("/_/oidc/mint-token", "non_json", times=10, code=503, body="unavailable")
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload(index, dist, "--retries", "2", env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "Token request failed: the index produced an unexpected 503 response." in run.stderr

@@ -2,7 +2,9 @@
 
 ``TrustedPublisher`` is the credential source a release uses: it mints on first use, re-mints
 when the token is about to expire, and explains a refusal with the token's claims next to what
-the index's publisher form needs. The minted token is registered with ``redact`` at once.
+the index's publisher form needs. The minted token is registered with ``redact`` at once, and
+refused as malformed when it holds anything but printable ASCII. Transient failures (the CI
+provider's or the index's 5xx, 429, a lost answer) are retried with the upload retry policy.
 """
 
 from __future__ import annotations
@@ -17,10 +19,22 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from tpublish.auth.claims import TROUBLESHOOTING_URL, decode_claims, mismatch_details
-from tpublish.auth.oidc import EXCHANGE_TIMEOUT, PERMISSION_HINT, Endpoints, ambient_token
+from tpublish.auth.oidc import (
+    EXCHANGE_TIMEOUT,
+    PERMISSION_HINT,
+    Endpoints,
+    Unavailable,
+    ambient_token,
+    limit,
+    shown,
+)
 from tpublish.auth.source import Credential
 from tpublish.errors import TrustedPublishingError
-from tpublish.redact import redact, register_secret
+from tpublish.index.http import fetch
+from tpublish.index.retry import RetryPolicy, parse_retry_after
+from tpublish.index.transport import deadline
+from tpublish.redact import register_secret
+from tpublish.untrusted import is_clean_token
 
 if TYPE_CHECKING:
     import httpx
@@ -29,7 +43,7 @@ DEFAULT_LIFETIME = 900.0
 RENEW_MARGIN = 300.0
 
 
-class ExchangeUnavailable(TrustedPublishingError):
+class ExchangeUnavailable(Unavailable):
     """The exchange failed in a way worth another try (5xx, 429, a lost connection)."""
 
 
@@ -46,8 +60,16 @@ def mint(
     """``POST /_/oidc/mint-token``: exchange the OIDC token for a short-lived upload token."""
 
     issued = time.time() if now is None else now
+    seconds = limit(client)
     try:
-        response = client.post(where.mint, json={"token": oidc_token}, timeout=EXCHANGE_TIMEOUT)
+        with deadline(seconds):
+            response = fetch(
+                client,
+                "POST",
+                where.mint,
+                json={"token": oidc_token},
+                timeout=min(EXCHANGE_TIMEOUT, seconds),
+            )
     except httpx.HTTPError as exc:
         raise ExchangeUnavailable(
             f"token exchange with {where.netloc} failed ({type(exc).__name__})"
@@ -60,6 +82,7 @@ def mint(
         raise ExchangeUnavailable(
             f"Token request failed: the index produced an unexpected {response.status_code} response.",
             hint="the index may be having trouble: wait a little and retry, or check its status page",
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
     if not response.is_success:
         raise _refusal(response.status_code, body, oidc_token)
@@ -67,6 +90,11 @@ def mint(
     if not isinstance(token, str) or not token:
         raise TrustedPublishingError("Token response error: the index gave us an invalid response.")
     register_secret(token, username="__token__")  # the token and its basic-auth form
+    if not is_clean_token(token):
+        raise TrustedPublishingError(
+            "Token response error: the index gave us a malformed token "
+            "(it holds spaces or control characters)."
+        )
     expires = body.get("expires")
     if isinstance(expires, (int, float)) and not isinstance(expires, bool):
         return MintedToken(token, float(expires), expires_reported=True)
@@ -110,13 +138,14 @@ def _refusal(status: int, body: Any, oidc_token: str) -> TrustedPublishingError:
             hint="the index may be having trouble: wait a little and retry, or check its status page",
         )
     first = errors[0] if isinstance(errors[0], dict) else {}
-    code, description = str(first.get("code", "unknown")), redact(str(first.get("description", "")))
+    code = shown(str(first.get("code", "unknown")))
+    description = shown(str(first.get("description", "")))
     summary, hint = _REFUSALS.get(
         code, (f"the index refused the token ({code})", f"see {TROUBLESHOOTING_URL}")
     )
     reasons = tuple(
-        f"* `{e.get('code')}`: {redact(str(e.get('description', '')))}"
-        for e in errors
+        f"* `{shown(str(e.get('code')))}`: {shown(str(e.get('description', '')))}"
+        for e in errors[:10]
         if isinstance(e, dict)
     )
     details = reasons
@@ -128,8 +157,15 @@ def _refusal(status: int, body: Any, oidc_token: str) -> TrustedPublishingError:
 def burn_token(client: httpx.Client, where: Endpoints, token: str) -> None:
     """``POST /_/oidc/burn-token``: revoke a minted token; indexes without it (404/405) are fine."""
 
-    with contextlib.suppress(httpx.HTTPError):
-        client.post(where.burn, json={"token": token}, timeout=EXCHANGE_TIMEOUT)
+    seconds = limit(client)
+    with contextlib.suppress(httpx.HTTPError), deadline(seconds):
+        fetch(
+            client,
+            "POST",
+            where.burn,
+            json={"token": token},
+            timeout=min(EXCHANGE_TIMEOUT, seconds),
+        )
 
 
 class TrustedPublisher:
@@ -149,7 +185,7 @@ class TrustedPublisher:
         on_mint: Callable[[MintedToken], None] = lambda _t: None,
         on_claims: Callable[[dict[str, Any]], None] = lambda _c: None,
         clock: Callable[[], float] = time.time,
-        exchange_backoff: float = 1.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.client, self.where, self.audience, self.provider = client, where, audience, provider
         self.on_mint, self.on_claims, self.clock = on_mint, on_claims, clock
@@ -160,8 +196,7 @@ class TrustedPublisher:
         self._exchanged: set[str] = set()
         self._lock = threading.Lock()
         self.mint_count = 0
-        self.exchange_attempts = 3
-        self.exchange_backoff = exchange_backoff
+        self.retry = retry or RetryPolicy()
 
     def exchange(self) -> MintedToken:
         """Mint an upload token; on a 5xx or lost answer, again with a fresh OIDC token.
@@ -169,17 +204,10 @@ class TrustedPublisher:
         The lost answer may have consumed the first token, so each try asks the CI provider anew
         (GitLab has only one token per job: its retry will most likely be refused as reused).
         """
-        for attempt in range(1, self.exchange_attempts + 1):
-            try:
-                return self._exchange_once()
-            except ExchangeUnavailable:
-                if attempt == self.exchange_attempts:
-                    raise
-                time.sleep(self.exchange_backoff * attempt)
-        raise AssertionError("unreachable")
+        return self.retry.call(self._exchange_once, transient=(Unavailable,))
 
     def _exchange_once(self) -> MintedToken:
-        oidc_token = ambient_token(self.audience)
+        oidc_token = ambient_token(self.audience, seconds=limit(self.client))
         if oidc_token is None:
             raise TrustedPublishingError(
                 f"no OIDC token available from {self.provider}",

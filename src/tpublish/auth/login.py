@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tpublish.auth.claims import GITHUB_ISSUER, reusable_workflow_warning
 from tpublish.auth.credentials import prompt_credential, resolve_credential
 from tpublish.auth.exchange import TrustedPublisher
-from tpublish.auth.oidc import PROVIDERS, detect_provider, endpoints, fetch_audience
+from tpublish.auth.oidc import PROVIDERS, Unavailable, detect_provider, endpoints, fetch_audience
 from tpublish.auth.source import StaticCredential
 from tpublish.errors import TrustedPublishingError
+from tpublish.index.retry import RetryPolicy
 
 if TYPE_CHECKING:
     import httpx
@@ -104,8 +105,12 @@ def choose_login(
     *,
     interactive: bool,
     backoff: float = 1.0,
+    retries: int = 4,
 ) -> Login:
-    """Decide, in the documented order, how this run authenticates; mint now for trusted publishing."""
+    """Decide, in the documented order, how this run authenticates; mint now for trusted publishing.
+
+    Trusted publishing retries transient failures as uploads do (``retries``, ``backoff``).
+    """
     mode = options.trusted_publishing
     credential = None
     if mode != ALWAYS:
@@ -126,7 +131,8 @@ def choose_login(
             hint=f"trusted publishing works in {names}",
         )
     if mode != NEVER and provider is not None:
-        trusted = start_trusted_publishing(notices, repository, client, provider, backoff=backoff)
+        retry = RetryPolicy(retries=retries, backoff=backoff)
+        trusted = start_trusted_publishing(notices, repository, client, provider, retry=retry)
         return Login(trusted, f"__token__ (trusted publishing, {provider})", trusted=trusted)
     if interactive:
         credential = prompt_credential(repository, interactive=True)
@@ -149,14 +155,15 @@ def start_trusted_publishing(
     client: httpx.Client,
     provider: str,
     *,
-    backoff: float = 1.0,
+    retry: RetryPolicy | None = None,
 ) -> TrustedPublisher:
     """Audience, ambient OIDC token, exchange: a minted token in hand, or a clear error."""
+    retry = retry or RetryPolicy()
     where = endpoints(repository.url)
     notices.verbose(
         f"trusted publishing: {provider} detected; asking {where.audience} for the audience"
     )
-    audience = fetch_audience(client, where)
+    audience = retry.call(lambda: fetch_audience(client, where), transient=(Unavailable,))
     notices.verbose(f"trusted publishing: audience {audience!r}")
 
     def minted(token: MintedToken) -> None:
@@ -178,7 +185,7 @@ def start_trusted_publishing(
         provider,
         on_mint=minted,
         on_claims=check_claims,
-        exchange_backoff=backoff,
+        retry=retry,
     )
     trusted.current()  # exchange now: a refused exchange stops the run before any file is sent
     return trusted

@@ -2,13 +2,23 @@
 
 Endpoints live on the upload URL's host (``/_/oidc/audience``, ``/_/oidc/mint-token``), always over
 https, except plain http to a loopback host so tests can run against a local index. The OIDC token
-is never shown: it is registered with ``redact`` the moment we get it. The exchange for an upload
-token, and its renewal, are in ``exchange``.
+is never shown: it is registered with ``redact`` the moment we get it, and so is each CI
+provider's request credential (``register_ci_secrets``). The exchange for an upload token, and
+its renewal, are in ``exchange``.
+
+Every call is bounded: ``OIDC_DEADLINE`` seconds in all (or ``--timeout``, when shorter), answers
+read up to ``ANSWER_CAP`` bytes, and the ``id`` package's request to the CI provider (which would
+wait 30 s per try, four tries, on a silent endpoint) runs on a thread we stop waiting for at the
+deadline. Transient failures (5xx, 429, a lost connection) raise ``Unavailable``, which the
+caller retries with the upload retry policy.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,11 +28,30 @@ from tpublish.auth.claims import (
     TROUBLESHOOTING_URL,
     github_fork_pull_request,
 )
-from tpublish.errors import NetworkError, TrustedPublishingError
-from tpublish.index.http import is_loopback
-from tpublish.redact import redact, register_secret
+from tpublish.errors import EXIT_NETWORK, TrustedPublishingError
+from tpublish.index.http import fetch, is_loopback
+from tpublish.index.retry import parse_retry_after
+from tpublish.index.transport import deadline
+from tpublish.redact import register_secret, shorten
+from tpublish.untrusted import is_clean_token, neutralise
 
-EXCHANGE_TIMEOUT = 5.0
+EXCHANGE_TIMEOUT = 5.0  # seconds between two reads of an answer
+OIDC_DEADLINE = 20.0  # seconds for a whole call: audience, the CI provider's token, mint
+MAX_SHOWN = 400  # characters of an outside message shown
+# What a CI job holds to ask for its identity: a secret wherever it shows up.
+CI_REQUEST_CREDENTIALS = (
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+    "GITHUB_TOKEN",
+    "CI_JOB_TOKEN",
+    "CI_JOB_JWT",
+    "CI_JOB_JWT_V2",
+    "CI_JOB_JWT_V1",
+    "BUILDKITE_AGENT_ACCESS_TOKEN",
+    "CIRCLE_OIDC_TOKEN",
+    "CIRCLE_OIDC_TOKEN_V2",
+)
+_TRANSIENT_STATUS = re.compile(r"\(code=(5\d\d|429)\b")
 PERMISSION_HINT = (
     "give the job `permissions: id-token: write` (at job level) and register this workflow as a "
     "trusted publisher on the index"
@@ -37,6 +66,40 @@ PROVIDERS = (
     ("CIRCLECI", "CircleCI"),
 )
 _GCP_PRODUCT_FILE = "/sys/class/dmi/id/product_name"
+
+
+class Unavailable(TrustedPublishingError):
+    """A trusted-publishing call failed in a way worth another try (5xx, 429, a lost connection)."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
+class Unreachable(Unavailable):
+    """The index could not be reached for trusted publishing: a network failure (exit code 4)."""
+
+    exit_code = EXIT_NETWORK
+
+
+def register_ci_secrets(env: Mapping[str, str] | None = None) -> None:
+    """Register each CI provider's request credential (and GitLab's ID tokens) as a secret."""
+    env = os.environ if env is None else env
+    for name, value in env.items():
+        if name in CI_REQUEST_CREDENTIALS or name.endswith("_ID_TOKEN"):
+            register_secret(value)
+
+
+def shown(text: str) -> str:
+    """Outside text as we show it: masked, made safe, then shortened."""
+    return shorten(neutralise(shorten(text, 4 * MAX_SHOWN)), MAX_SHOWN)
+
+
+def limit(client: httpx.Client) -> float:
+    """Seconds one trusted-publishing call may take: ``OIDC_DEADLINE``, or ``--timeout`` if shorter."""
+    return min(OIDC_DEADLINE, client.timeout.read or OIDC_DEADLINE)
 
 
 def detect_provider(env: dict[str, str] | os._Environ[str] | None = None) -> str | None:
@@ -71,33 +134,40 @@ def endpoints(upload_url: str) -> Endpoints:
 
 
 def fetch_audience(client: httpx.Client, where: Endpoints) -> str:
-    """``GET /_/oidc/audience``: the audience the index wants in our OIDC token."""
+    """``GET /_/oidc/audience``: the audience the index wants in our OIDC token (one try)."""
+    seconds = limit(client)
     try:
-        response = client.get(where.audience, timeout=EXCHANGE_TIMEOUT)
+        with deadline(seconds):
+            response = fetch(client, "GET", where.audience, timeout=min(EXCHANGE_TIMEOUT, seconds))
     except httpx.HTTPError as exc:
-        raise NetworkError(
+        raise Unreachable(
             f"audience retrieval failed: {where.netloc} could not be reached ({type(exc).__name__})"
         ) from exc
-    if response.status_code == 403:
+    status = response.status_code
+    if status == 403:
         raise TrustedPublishingError(
             f"audience retrieval failed: repository at {where.netloc} has trusted publishing disabled",
             hint="use an API token, or ask the index's administrators (403 can also mean rate-limited)",
         )
-    if response.status_code == 404:
+    if status == 404:
         raise TrustedPublishingError(
             f"audience retrieval failed: repository at {where.netloc} does not indicate trusted publishing support",
             hint="this index has no trusted publishing: give an API token with --token",
         )
     if not response.is_success:
-        raise TrustedPublishingError(
+        message = (
             f"audience retrieval failed: repository at {where.netloc} responded with unexpected "
-            f"{response.status_code}: {response.reason_phrase}"
+            f"{status}: {shown(response.reason_phrase)}"
         )
+        if status >= 500 or status == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise Unavailable(message, retry_after=retry_after)
+        raise TrustedPublishingError(message)
     try:
         audience = response.json()["audience"]
     except (ValueError, KeyError, TypeError):
         audience = None
-    if not isinstance(audience, str) or not audience:
+    if not isinstance(audience, str) or not audience or audience != neutralise(audience):
         raise TrustedPublishingError(
             f"audience retrieval failed: repository at {where.netloc} gave a malformed answer "
             "(no 'audience' in a JSON object)"
@@ -105,21 +175,49 @@ def fetch_audience(client: httpx.Client, where: Endpoints) -> str:
     return audience
 
 
-def ambient_token(audience: str) -> str | None:
-    """A fresh OIDC token for ``audience`` from the CI provider, or None outside a supported CI."""
+def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | None:
+    """A fresh OIDC token for ``audience`` from the CI provider, or None outside a supported CI.
+
+    ``id`` does the asking, on a thread: after ``seconds`` we stop waiting for it (its own
+    timeouts are per try, and it tries four times).
+    """
     import id as oidc_id  # the id package and its HTTP stack: only where a CI token is wanted
 
-    try:
-        token: str | None = oidc_id.detect_credential(audience)
-    except oidc_id.GitHubOidcPermissionCredentialError as exc:
-        raise _github_permission_error(exc) from exc
-    except oidc_id.IdentityError as exc:
+    outcome: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(oidc_id.detect_credential(audience))
+        except BaseException as exc:  # noqa: BLE001  (handed to the waiting thread as is)
+            outcome.append(exc)
+
+    worker = threading.Thread(target=ask, name="ci-token", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
         raise TrustedPublishingError(
-            f"could not get an OIDC token from the CI provider: {redact(str(exc))}",
-            hint=f"see {TROUBLESHOOTING_URL}",
-        ) from exc
+            f"the CI provider did not give an OIDC token within {seconds:.0f} s",
+            hint="its token endpoint may be down; retry the job later",
+        )
+    result = outcome[0]
+    if isinstance(result, oidc_id.GitHubOidcPermissionCredentialError):
+        raise _github_permission_error(result) from result
+    if isinstance(result, oidc_id.IdentityError):
+        message = f"could not get an OIDC token from the CI provider: {shown(str(result))}"
+        hint = f"see {TROUBLESHOOTING_URL}"
+        if _TRANSIENT_STATUS.search(str(result)):
+            raise Unavailable(message, hint) from result
+        raise TrustedPublishingError(message, hint=hint) from result
+    if isinstance(result, BaseException):
+        raise result
+    token = result if isinstance(result, str) else None
     if token:
         register_secret(token)
+        if not is_clean_token(token):
+            raise TrustedPublishingError(
+                "the CI provider's OIDC token is malformed (it holds spaces or control characters)",
+                hint=f"see {TROUBLESHOOTING_URL}",
+            )
     return token or None
 
 
@@ -130,4 +228,4 @@ def _github_permission_error(exc: Exception) -> TrustedPublishingError:
             "cannot work in this run",
             hint="publish from a workflow triggered by a tag, a release or workflow_dispatch, not pull_request",
         )
-    return TrustedPublishingError(f"no OIDC token: {exc}", hint=PERMISSION_HINT)
+    return TrustedPublishingError(f"no OIDC token: {shown(str(exc))}", hint=PERMISSION_HINT)

@@ -17,9 +17,17 @@ from tpublish.auth.claims import (
 )
 from tpublish.auth.exchange import burn_token, mint
 from tpublish.auth.login import ALWAYS, NEVER, configured_credential
-from tpublish.auth.oidc import ambient_token, detect_provider, endpoints, fetch_audience
+from tpublish.auth.oidc import (
+    Unavailable,
+    ambient_token,
+    detect_provider,
+    endpoints,
+    fetch_audience,
+    limit,
+)
 from tpublish.cli.target import make_http_client, resolve_target
 from tpublish.errors import EXIT_OK, EXIT_TRUSTED_PUBLISHING, TPublishError
+from tpublish.index.retry import RetryPolicy
 
 if TYPE_CHECKING:
     import httpx
@@ -74,8 +82,13 @@ def _trusted_publishing_report(
     tp: dict[str, Any] = {"audience_url": where.audience, "mint_url": where.mint}
     report["trusted_publishing"] = tp
     try:
-        tp["audience"] = audience = fetch_audience(client, where)
-        token = ambient_token(audience)
+        retry = RetryPolicy()
+        tp["audience"] = audience = retry.call(
+            lambda: fetch_audience(client, where), transient=(Unavailable,)
+        )
+        token = retry.call(
+            lambda: ambient_token(audience, seconds=limit(client)), transient=(Unavailable,)
+        )
         if token is None:
             tp["error"] = "the CI provider gave no OIDC token"
             return EXIT_TRUSTED_PUBLISHING
