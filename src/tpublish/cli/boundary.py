@@ -1,7 +1,9 @@
 """The one place errors become exit codes: a readable line, a hint, and in CI an annotation.
 
 A ``TPublishError`` shows its message (naming the file), detail lines and hint; anything else is
-an internal error with the same shape. ``--debug`` adds the traceback; secrets stay masked.
+an internal error with the same shape. ``--debug`` adds the traceback; secrets stay masked (the
+CI provider's request credentials are registered as secrets before anything runs). A reader
+that closed our stdout early is no error: the output it missed is dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from tpublish.errors import EXIT_INTERRUPTED, TPublishError, TrustedPublishingError
+from tpublish.errors import EXIT_INTERRUPTED, EXIT_UPLOAD, TPublishError, TrustedPublishingError
 
 if TYPE_CHECKING:
     from tpublish.output.console import Console
@@ -26,6 +28,9 @@ def make_console(*, json: bool, verbose: bool, progress: bool = False) -> Consol
 @contextmanager
 def error_boundary(console: Console, debug: bool) -> Iterator[None]:
     """Turn every expected failure into one readable line and its exit code."""
+    from tpublish.auth.oidc import register_ci_secrets  # masked in anything shown from here on
+
+    register_ci_secrets()
     try:
         yield
     except TPublishError as exc:
@@ -34,6 +39,13 @@ def error_boundary(console: Console, debug: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         console.info("interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # A write outside the console's guard met a closed pipe: nothing left to tell that reader.
+        from tpublish.output.streams import reader_gone  # only after a broken pipe
+
+        reader_gone(sys.stdout)
+        reader_gone(sys.stderr)
+        sys.exit(EXIT_UPLOAD)
     except Exception as exc:  # noqa: BLE001  (the last line of defence: no traceback unless --debug)
         from tpublish.publish.report import internal_error  # loaded only for a failure
 
@@ -48,10 +60,7 @@ def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
     from tpublish.output.summary import error_document
 
     if debug:
-        import traceback  # only for --debug
-
-        console.verbose_mode = True
-        console.verbose("".join(traceback.format_exception(exc)))
+        console.traceback(exc)
     if console.json_mode:
         document: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
         if isinstance(exc, InvalidDistributions):

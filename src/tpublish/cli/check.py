@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
 from tpublish.errors import EXIT_INPUT, EXIT_OK
-from tpublish.redact import redact
 from tpublish.rules.checker import check_files, strict
 from tpublish.untrusted import printable
 
@@ -71,15 +68,16 @@ def summary_line(reports: list[FileReport]) -> str:
 def show_reports(console: Console, reports: list[FileReport]) -> None:
     styles = {"error": "red", "warning": "yellow"}
     for report in reports:
+        name = printable(report.filename)
         if not report.findings:
-            console.out.print(Text(redact(f"{printable(report.filename)}: ok"), style="green"))
+            console.result(f"{name}: ok", style="green")
         for finding in report.findings:
-            line = f"{printable(report.filename)}: {finding.severity}: {finding.message}"
-            console.out.print(Text(redact(line), style=styles[finding.severity]))
+            line = f"{name}: {finding.severity}: {printable(finding.message)}"
+            console.result(line, style=styles[finding.severity])
         if report.dist is not None:
             dist = report.dist
-            console.verbose(f"{report.filename}: {dist.name} {dist.version} ({dist.filetype})")
-    console.out.print(Text(summary_line(reports), style="bold"))
+            console.verbose(f"{name}: {dist.name} {dist.version} ({dist.filetype})")
+    console.result(summary_line(reports), style="bold")
 
 
 def _plural(count: int, noun: str) -> str:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from tpublish.auth.settings import resolve_repository
-from tpublish.errors import InputError
+from tpublish.errors import CredentialError, InputError
 from tpublish.index.http import (  # httpx: only when needed
     Timeouts,
     TLSConfig,
-    is_loopback,
+    credentials_in_clear,
     make_client,
 )
+from tpublish.index.read import pypi_web_base
 
 if TYPE_CHECKING:
     import httpx
 
     from tpublish.auth.settings import Repository, TargetOptions
+    from tpublish.auth.source import Credential
     from tpublish.cli.options import NetworkOptions
     from tpublish.output.console import Console
 
@@ -41,12 +42,25 @@ def resolve_target(console: Console, target: TargetOptions) -> Repository:
 
 def refuse_clear_text(repository: Repository) -> None:
     """Credentials never travel over plain http, except to this machine."""
-    parts = urlsplit(repository.url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if credentials_in_clear(repository.url):
         raise InputError(
             f"refusing to send credentials in clear text to {repository.url}",
             hint="use the index's https:// URL (plain http is accepted only for 127.0.0.1/localhost)",
         )
+
+
+def refuse_password_for_pypi(repository: Repository, credential: Credential | None) -> None:
+    """PyPI and TestPyPI take API tokens and trusted publishing only: say so before connecting."""
+    if credential is None or not repository.is_pypi or credential.kind != "password":
+        return
+    base = pypi_web_base(repository.url) or "https://pypi.org"
+    raise CredentialError(
+        f"{base.removeprefix('https://')} does not accept a username and password "
+        f"(username {credential.username!r}, from {credential.source})",
+        hint=f"create an API token at {base}/manage/account/token/ and give it with --token "
+        "(or TPUBLISH_TOKEN), or set up trusted publishing: "
+        "https://docs.pypi.org/trusted-publishers/",
+    )
 
 
 def make_http_client(repository: Repository, network: NetworkOptions) -> httpx.Client:

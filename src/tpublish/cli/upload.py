@@ -10,10 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from tpublish.auth.credentials import no_credential_error
 from tpublish.auth.login import choose_login
-from tpublish.cli.target import make_http_client, refuse_clear_text, resolve_target
+from tpublish.cli.target import (
+    make_http_client,
+    refuse_clear_text,
+    refuse_password_for_pypi,
+    resolve_target,
+)
 from tpublish.dists import attestations
 from tpublish.dists.distribution import release_url
-from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK
+from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, InternalError
 from tpublish.index.multipart import hash_file
 from tpublish.index.remote import Index
 from tpublish.output import ci
@@ -48,7 +53,9 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
             options.credentials,
             interactive=interactive and not options.dry_run,
             backoff=options.retry_backoff,
+            retries=options.retries,
         )
+        refuse_password_for_pypi(repository, login.credential)
         console.verbose(f"credential: {login.description}")
         try:
             if attested is not None and login.source is not None:
@@ -191,4 +198,8 @@ def publish_release(
     for result in report.results:
         if result.error is not None:
             console.error(result.error)
+            if options.output.debug and isinstance(result.error, InternalError):
+                console.traceback(result.error)
+        if result.check_by_hand:
+            console.uncertain(result.dist.filename, result.note, result.check_by_hand)
     return report.exit_code

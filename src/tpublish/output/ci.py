@@ -8,6 +8,10 @@ on purpose: the runner consumes them and never shows them.
 In a CI log each file's upload becomes one folded block (a GitHub ``::group::`` or a GitLab
 section), written whole when the file is done, since files upload concurrently. Outside CI none of
 this is written.
+
+The markers are ours; every piece of text placed between them is masked and neutralised first
+(``untrusted``), so outside text can neither end a group early, nor issue a command of its own,
+nor carry a control sequence into the log.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from tpublish.output.streams import write
 from tpublish.output.text import human_size, result_line, retry_line
 from tpublish.publish.report import Finished, Retrying, Started
 from tpublish.redact import redact
+from tpublish.untrusted import neutralise
 
 if TYPE_CHECKING:
     from tpublish.publish.report import Event, FileResult, Report
@@ -57,13 +63,21 @@ def escape_property(value: str) -> str:
     return escape(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def _clean(text: str) -> str:
+    """Outside text for a place in a CI log: secrets masked, control and commands neutralised."""
+    return neutralise(redact(text), multiline=True)
+
+
 def mask(secret: str, stream: TextIO | None = None) -> None:
-    """Ask the GitHub runner to hide ``secret`` in the job log (no-op outside GitHub Actions)."""
+    """Ask the GitHub runner to hide ``secret`` in the job log (no-op outside GitHub Actions).
+
+    The runner masks per line, and reads the value escaped as a command's data: each line of a
+    multi-line secret is announced on its own, escaped, so the runner masks exactly it.
+    """
     if not in_github_actions():
         return
-    out = stream or sys.stdout
-    out.write(f"::add-mask::{secret}\n")
-    out.flush()
+    lines = [line for line in secret.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line]
+    write(stream or sys.stdout, "".join(f"::add-mask::{escape(line)}\n" for line in lines))
 
 
 def annotate(
@@ -72,10 +86,8 @@ def annotate(
     """``::error::`` / ``::warning::`` annotation (no-op outside GitHub Actions)."""
     if not in_github_actions():
         return
-    where = f" file={escape_property(file)}" if file else ""
-    out = stream or sys.stdout
-    out.write(f"::{level}{where}::{escape(redact(message))}\n")
-    out.flush()
+    where = f" file={escape_property(neutralise(file))}" if file else ""
+    write(stream or sys.stdout, f"::{level}{where}::{escape(_clean(message))}\n")
 
 
 def append_step_summary(markdown: str) -> None:
@@ -102,7 +114,8 @@ def folded(
     style: str, title: str, lines: Sequence[str], *, key: str, started: float, ended: float
 ) -> str:
     """One collapsible block of log lines: a GitHub group, or a collapsed GitLab section."""
-    body = "".join(f"{line}\n" for line in lines)
+    title = neutralise(redact(title))
+    body = "".join(f"{neutralise(redact(line))}\n" for line in lines)
     if style == GITHUB:
         return f"::group::{escape(title)}\n{body}::endgroup::\n"
     name = section_name(key)
@@ -123,7 +136,7 @@ class FoldedUploadLog:
         if isinstance(event, Started):
             self._started[event.dist.path] = time.time()
         elif isinstance(event, Retrying):
-            self.write(f"warning: {retry_line(event)}\n")
+            self.write(f"warning: {neutralise(redact(retry_line(event)))}\n")
         elif isinstance(event, Finished):
             self.write(self.block(event.result))
 
@@ -172,7 +185,7 @@ def report_upload(report: Report, *, stream: TextIO | None = None) -> None:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return neutralise(redact(text)).replace("|", "\\|")
 
 
 def summary_markdown(report: Report) -> str:

@@ -1,7 +1,11 @@
 """The two output streams of a command run: diagnostics on stderr, the result on stdout.
 
-Every string passes through ``redact`` on its way out. In a terminal, rich renders styles; in a
-log, lines are written plain (rich's layout costs time and adds nothing there).
+Every string passes through ``redact`` and then ``untrusted.neutralise`` on its way out: no secret,
+no control sequence, no line a CI runner would obey, whichever path the text came by (our own
+words pass unchanged). Only ``write_raw`` writes as is, for the CI markers ``output.ci`` builds
+around text it has neutralised itself. In a terminal, rich renders styles; in a log, lines are
+written plain (rich's layout costs time and adds nothing there). A reader that goes away
+(``| head``) ends the output, not the run (``streams``).
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console as RichConsole
-from rich.control import strip_control_codes
 from rich.text import Text
 
 from tpublish.output import ci
+from tpublish.output.streams import unless_gone
 from tpublish.output.summary import plain_table, report_document, rich_table, summary_rows
 from tpublish.output.text import human_size, result_line, retry_line
 from tpublish.publish.report import Finished, Retrying, Started
 from tpublish.redact import redact
+from tpublish.untrusted import neutralise
 
 if TYPE_CHECKING:
     from tpublish.dists.distribution import Distribution
@@ -51,11 +56,13 @@ class Console:
 
     # Diagnostics (stderr) ---------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
-        if not self.err.is_terminal:  # a log: no styles to render, so no need for rich's layout
-            self.write_raw(strip_control_codes(text) + "\n")
-            return
-        with self._lock:
-            self.err.print(Text(redact(text), style=style or ""))
+        text = safe(text)
+        with self._lock, unless_gone(self.err.file):
+            if not self.err.is_terminal:  # a log: no styles to render, no need for rich's layout
+                self.err.file.write(text + "\n")
+                self.err.file.flush()
+            else:
+                self.err.print(Text(text, style=style or ""))
 
     def info(self, text: str) -> None:
         if not self.json_mode:
@@ -75,6 +82,18 @@ class Console:
         if exc.hint:
             self._say(f"hint: {exc.hint}", "cyan")
 
+    def traceback(self, exc: BaseException) -> None:
+        """``--debug``: the traceback behind ``exc`` (an internal error's is its cause's)."""
+        import traceback  # only for --debug
+
+        self._say("".join(traceback.format_exception(exc)).rstrip("\n"), "dim")
+
+    def uncertain(self, filename: str, why: str, check_by_hand: str) -> None:
+        """A file the index may or may not hold: why, and how a person can find out."""
+        self._say(f"uncertain: {neutralise(filename)}: {why}", "yellow")
+        self._say(f"  check by hand: {check_by_hand}")
+        ci.annotate("warning", f"{filename}: {why}\ncheck by hand: {check_by_hand}")
+
     def mask(self, secret: str) -> None:
         """Hide ``secret`` in a GitHub Actions log (``::add-mask::``), before anything echoes it."""
         # In --json mode stdout is the report; the runner reads workflow commands on stderr too.
@@ -86,8 +105,8 @@ class Console:
         ci.annotate("warning", f"Potential workflow misconfiguration: {text}")
 
     def write_raw(self, text: str) -> None:
-        """Write to stderr as is: CI markers carry control characters rich would strip."""
-        with self._lock:
+        """Write to stderr as is (secrets masked): CI markers ``ci`` built around neutralised text."""
+        with self._lock, unless_gone(self.err.file):
             self.err.file.write(redact(text))
             self.err.file.flush()
 
@@ -117,28 +136,40 @@ class Console:
             self._say(result_line(event.result))
 
     # Results (stdout) -------------------------------------------------------------------------
-    def result(self, text: str) -> None:
+    def result(self, text: str, style: str | None = None) -> None:
         """One line of a command's result on stdout."""
-        with self._lock:
-            self.out.print(Text(redact(text)))
+        with self._lock, unless_gone(self.out.file):
+            self.out.print(Text(safe(text), style=style or ""))
 
     def summary(self, report: Report) -> None:
         if self.json_mode:
             self.emit_json(report_document(report))
             return
-        title = f"Release upload to {report.upload_url}"
-        rows = summary_rows(report)
-        with self._lock:
+        title = safe(f"Release upload to {report.upload_url}", multiline=False)
+        rows = [
+            (safe(a, multiline=False), safe(b, multiline=False), c, d)
+            for a, b, c, d in summary_rows(report)
+        ]
+        with self._lock, unless_gone(self.out.file):
             if self.out.is_terminal:
                 self.out.print(rich_table(title, rows))
             else:
                 # Logs and pipes get plain columns: no box drawing to garble, one grep-able line
                 # per file, and none of a rich table's layout cost on a long release.
-                self.out.file.write(redact(plain_table(title, rows)))
+                self.out.file.write(plain_table(title, rows))
             for url in report.release_urls:
-                self.out.print(f"View at: {url}")
+                self.out.print(Text(safe(f"View at: {url}")))
+            self.out.file.flush()
 
     def emit_json(self, document: dict[str, Any]) -> None:
+        # json.dumps escapes every control character (and, ASCII-only, every other one): a
+        # value cannot break out of its string, nor a line start with anything but JSON.
         text = redact(json.dumps(document, indent=2, sort_keys=False))
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        with unless_gone(sys.stdout):
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+
+def safe(text: str, *, multiline: bool = True) -> str:
+    """``text`` as it may be shown: secrets masked, then made safe for a terminal and a CI log."""
+    return neutralise(redact(text), multiline=multiline)

@@ -30,13 +30,16 @@ def summary_rows(report: Report) -> list[Row]:
 
 
 def rich_table(title: str, rows: Sequence[Row]) -> Any:
-    from rich.table import Table  # a terminal's table; logs get plain columns
+    # A terminal's table; logs get plain columns.
+    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    # Text, not str: a file name or URL is shown as it is, never read as rich markup.
+    table = Table(title=Text(title), title_justify="left")
     for column in _SUMMARY_COLUMNS:
         table.add_column(column, no_wrap=column != "file")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 

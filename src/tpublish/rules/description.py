@@ -3,6 +3,16 @@
 The index renders ``Description`` with the renderer its ``Description-Content-Type`` names
 (reStructuredText when there is none) and refuses the upload when nothing comes out. For
 reStructuredText the renderer's first complaint is reported with its line number.
+
+A hostile description must not hang ``check`` or ``upload``: the HTML cleaner's work grows with
+the square of the nesting depth (``"> " * 100000`` as Markdown takes minutes), the Markdown
+converter's with the square of some raw HTML, and docutils recurses on nested blocks. So the
+rendering is bounded, each limit reported as "too complex to render": Markdown whose HTML nests
+deeper than ``MAX_NESTING`` (measured on the converter's output, before the cleaner runs), a
+renderer that runs out of recursion, and a rendering that takes longer than ``RENDER_BUDGET``
+seconds. A large description, or one with much raw HTML, is rendered in a child process that is
+killed at the budget (the converter holds the GIL: a thread could not be left behind); a small
+one here, on a thread we stop waiting for at the budget.
 """
 
 from __future__ import annotations
@@ -10,10 +20,40 @@ from __future__ import annotations
 import email.message
 import functools
 import io
+import json
 import re
-from collections.abc import Sequence
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
 
 from tpublish.rules.findings import Finding, error, warning
+
+MAX_NESTING = 1000  # open HTML elements at once; real READMEs stay under a few dozen
+RENDER_BUDGET = 10.0  # seconds; real READMEs render in well under one
+# Beyond these a description is rendered in a child process: its cost is no longer negligible.
+ISOLATE_LENGTH = 100_000
+ISOLATE_TAGS = 5_000
+_TOO_COMPLEX = "The description is too complex to render"
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
 
 _RESERVED = frozenset({"raw", "stream"})  # the renderers' own argument names
 _HELP = "See https://pypi.org/help/#description-content-type for more information."
@@ -55,33 +95,120 @@ def render_problem(description: str, content_type: str | None) -> str | None:
     """The index's message when ``description`` does not render (None when it does).
 
     The files of one release share their description: it is rendered once, not once per file.
-    Each renderer is imported only when a description needs it (docutils alone costs ~50 ms):
-    hence the imports inside the branches.
     """
+    if len(description) > ISOLATE_LENGTH or description.count("<") > ISOLATE_TAGS:
+        return _render_in_child(description, content_type)
+    return render_here(description, content_type)
+
+
+def _render_in_child(description: str, content_type: str | None) -> str | None:
+    """``render_here`` in a child process, killed when ``RENDER_BUDGET`` has passed."""
+    request = json.dumps({"description": description, "content_type": content_type})
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", __name__],
+            input=request,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=RENDER_BUDGET,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"{_TOO_COMPLEX}: rendering it took more than {RENDER_BUDGET:.0f} s."
+    try:
+        problem = json.loads(child.stdout)["problem"]
+    except (ValueError, KeyError, TypeError):
+        return f"{_TOO_COMPLEX}: the renderer failed (exit code {child.returncode})."
+    return problem if isinstance(problem, str) else None
+
+
+def render_here(description: str, content_type: str | None) -> str | None:
+    """``render_problem`` in this process (rendering on a thread bounded by ``RENDER_BUDGET``)."""
     message = email.message.EmailMessage()
     message["content-type"] = content_type or "text/x-rst"
     kind = message.get_content_type()
     params = {k: v for k, v in message["content-type"].params.items() if k not in _RESERVED}
+    if kind == "text/markdown":
+        depth = _markdown_nesting(description, params)
+        if depth > MAX_NESTING:
+            return f"{_TOO_COMPLEX}: its HTML nests {depth} levels deep (at most {MAX_NESTING})."
     stream = io.StringIO()
-    if kind == "text/x-rst":
-        import readme_renderer.rst
-
-        rendered = readme_renderer.rst.render(description, stream=stream, **params)
-    elif kind == "text/markdown":
-        import readme_renderer.markdown
-
-        rendered = readme_renderer.markdown.render(description, **params)
-    else:
-        import readme_renderer.txt
-
-        rendered = readme_renderer.txt.render(description, **params)
-    if rendered is not None:
+    outcome = _within_budget(lambda: _render(kind, description, stream, params))
+    if isinstance(outcome, RecursionError):
+        return f"{_TOO_COMPLEX}: it nests too deeply for the renderer."
+    if isinstance(outcome, TimeoutError):
+        return f"{_TOO_COMPLEX}: rendering it took more than {RENDER_BUDGET:.0f} s."
+    if isinstance(outcome, BaseException):
+        raise outcome
+    if outcome is not None:
         return None
     if content_type:
         head = f"The description failed to render for '{content_type}'."
     else:
         head = "The description failed to render in the default format of reStructuredText."
     return f"{head} {_renderer_says(stream.getvalue())}{_HELP}"
+
+
+def _render(kind: str, description: str, stream: io.StringIO, params: dict[str, str]) -> object:
+    # Each renderer is imported only when a description needs it (docutils alone costs ~50 ms).
+    if kind == "text/x-rst":
+        import readme_renderer.rst
+
+        return readme_renderer.rst.render(description, stream=stream, **params)
+    if kind == "text/markdown":
+        import readme_renderer.markdown
+
+        return readme_renderer.markdown.render(description, **params)
+    import readme_renderer.txt
+
+    return readme_renderer.txt.render(description, **params)
+
+
+def _within_budget(work: Callable[[], object]) -> object:
+    """``work()``'s result or exception, or a ``TimeoutError`` once ``RENDER_BUDGET`` has passed.
+
+    The work runs on a daemon thread: a renderer cannot be interrupted, but it need not be waited
+    for (the HTML cleaner releases the GIL; docutils shares it).
+    """
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # noqa: BLE001  (handed to the waiting thread)
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="render-description", daemon=True)
+    worker.start()
+    worker.join(RENDER_BUDGET)
+    return outcome[0] if outcome else TimeoutError()
+
+
+def _markdown_nesting(description: str, params: dict[str, str]) -> int:
+    """How deep the HTML of the Markdown converter (before cleaning) nests, at its deepest.
+
+    The raw HTML in the source is measured first: nested deep, it is also what makes the
+    converter itself slow.
+    """
+    import readme_renderer.markdown  # the converter readme_renderer itself uses
+
+    convert = readme_renderer.markdown.variants.get(params.get("variant", "GFM"))
+    raw = _nesting(description)
+    if convert is None or raw > MAX_NESTING:
+        return raw
+    return _nesting(convert(description))
+
+
+def _nesting(html: str) -> int:
+    """The most elements open at once in ``html`` (void and self-closed elements aside)."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(html):
+        if name.lower() in _VOID or self_closing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _renderer_says(report: str) -> str:
@@ -91,3 +218,9 @@ def _renderer_says(report: str) -> str:
         return f"{line}{match['level'].capitalize()}: {match['message'].strip()} "
     first = report.strip().splitlines()[0] if report.strip() else ""
     return f"{first} " if first else ""
+
+
+if __name__ == "__main__":  # the child process of _render_in_child
+    asked = json.loads(sys.stdin.read())
+    found = render_here(asked["description"], asked["content_type"])
+    sys.stdout.write(json.dumps({"problem": found}))
