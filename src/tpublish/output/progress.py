@@ -11,9 +11,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
 from tpublish.output.text import retry_line
 from tpublish.publish.report import Finished, Retrying, Sending, Started
 from tpublish.redact import redact
+from tpublish.untrusted import neutralise
 
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
@@ -37,7 +40,7 @@ def progress_bars(console: RichConsole, dists: Sequence[Distribution]) -> Iterat
     )
 
     progress = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names are not rich markup
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -60,7 +63,9 @@ class _ProgressEvents:
         self.total = progress.add_task(self._counted(), total=sum(d.size for d in dists))
         # Every task is made now, hidden: rich redraws on each add_task, not on an update.
         self.tasks = {
-            d.path: progress.add_task(d.filename, total=d.size, start=False, visible=False)
+            d.path: progress.add_task(
+                neutralise(d.filename), total=d.size, start=False, visible=False
+            )
             for d in dists
         }
         self.sent: dict[Any, int] = {}
@@ -85,7 +90,8 @@ class _ProgressEvents:
                 progress.reset(self.tasks[path], start=True)
                 progress.advance(self.total, -self.sent[path])  # it is sent again from the start
                 self.sent[path] = 0
-                progress.console.print(redact(f"warning: {retry_line(event)}"), style="yellow")
+                line = neutralise(redact(f"warning: {retry_line(event)}"))
+                progress.console.print(Text(line, style="yellow"))
             elif isinstance(event, Finished):
                 path = event.result.dist.path
                 progress.update(self.tasks[path], visible=False)
