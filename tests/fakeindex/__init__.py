@@ -22,7 +22,8 @@ Settings (plain attributes, change them any time): ``audience`` ("pypi"), ``tp_e
 only in the body, as over HTTP/2), ``read_only``, ``uploads_disabled``, ``attestations_enabled``,
 ``upload_size_limit`` (100 MiB), ``project_size_limit`` (10 GiB), ``clock_offset`` (seconds added to
 the server clock: expire tokens without sleeping), ``github_claims`` (claims of
-``/_fake/github/token``), ``github_request_token``.
+``/_fake/github/token``), ``github_request_token``, ``serve_listings`` (False: no simple or JSON
+API), ``serve_digests`` (False: listings without hashes), ``serve_files`` (False: downloads 403).
 
 State: ``files`` (filename -> StoredFile), ``projects`` (normalised name -> Project), ``requests``
 (RecordedRequest log), ``minted_tokens``, ``api_tokens``, ``used_jtis``, ``publishers``,

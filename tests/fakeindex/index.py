@@ -59,6 +59,9 @@ class FakeIndex:
         self.clock_offset = 0.0
         self.github_claims: dict[str, Any] = claimsets.github_claims()
         self.github_request_token = secrets.token_urlsafe(24)
+        self.serve_listings = True  # False: no simple API, no JSON API (404)
+        self.serve_digests = True  # False: listings without sha256 (simple) / digests (JSON)
+        self.serve_files = True  # False: downloads refused (403)
         # state
         self.users: dict[str, str] = {}
         self.api_tokens: dict[str, ApiToken] = {}

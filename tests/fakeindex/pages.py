@@ -129,9 +129,14 @@ def simple_index(base_url: str, projects: list[Project], accept: str | None) -> 
 
 
 def simple_project(
-    base_url: str, project: Project, files: list[StoredFile], accept: str | None
+    base_url: str,
+    project: Project,
+    files: list[StoredFile],
+    accept: str | None,
+    *,
+    digests: bool = True,
 ) -> Response:
-    """PEP 691 JSON when asked for it, PEP 503 HTML otherwise."""
+    """PEP 691 JSON when asked for it, PEP 503 HTML otherwise (``digests`` False: no hashes)."""
     if accept and SIMPLE_JSON in accept:
         payload = {
             "meta": {"api-version": "1.1"},
@@ -141,7 +146,7 @@ def simple_project(
                 {
                     "filename": f.filename,
                     "url": _file_url(base_url, f),
-                    "hashes": {"sha256": f.sha256},
+                    "hashes": {"sha256": f.sha256} if digests else {},
                     "requires-python": f.requires_python,
                     "size": f.size,
                     "upload-time": time.strftime(
@@ -158,8 +163,9 @@ def simple_project(
         requires = (
             f' data-requires-python="{html.escape(f.requires_python)}"' if f.requires_python else ""
         )
+        fragment = f"#sha256={f.sha256}" if digests else ""
         anchors.append(
-            f'<a href="{_file_url(base_url, f)}#sha256={f.sha256}"{requires}>{f.filename}</a><br/>\n'
+            f'<a href="{_file_url(base_url, f)}{fragment}"{requires}>{f.filename}</a><br/>\n'
         )
     page = (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta name="pypi:repository-version" content="1.1">\n'
@@ -169,12 +175,14 @@ def simple_project(
     return Response(200, page.encode(), "text/html; charset=UTF-8")
 
 
-def _url_entry(base_url: str, f: StoredFile) -> dict[str, Any]:
+def _url_entry(base_url: str, f: StoredFile, digests: bool = True) -> dict[str, Any]:
     return {
         "filename": f.filename,
         "url": _file_url(base_url, f),
-        "digests": {"sha256": f.sha256, "blake2b_256": f.blake2_256, "md5": f.md5},
-        "md5_digest": f.md5,
+        "digests": {"sha256": f.sha256, "blake2b_256": f.blake2_256, "md5": f.md5}
+        if digests
+        else {},
+        "md5_digest": f.md5 if digests else None,
         "size": f.size,
         "packagetype": f.packagetype,
         "python_version": f.python_version,
@@ -187,7 +195,12 @@ def _url_entry(base_url: str, f: StoredFile) -> dict[str, Any]:
 
 
 def json_api(
-    base_url: str, project: Project, files: dict[str, StoredFile], version: str | None
+    base_url: str,
+    project: Project,
+    files: dict[str, StoredFile],
+    version: str | None,
+    *,
+    digests: bool = True,
 ) -> Response:
     """``/pypi/<name>/json`` (latest release) or ``/pypi/<name>/<version>/json``."""
 
@@ -214,11 +227,11 @@ def json_api(
     }
     payload: dict[str, Any] = {
         "info": info,
-        "urls": [_url_entry(base_url, files[name]) for name in release.files],
+        "urls": [_url_entry(base_url, files[name], digests) for name in release.files],
     }
     if version is None:
         payload["releases"] = {
-            r.version: [_url_entry(base_url, files[name]) for name in r.files]
+            r.version: [_url_entry(base_url, files[name], digests) for name in r.files]
             for r in releases.values()
         }
     return json_response(200, payload)

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from . import oidc, pages, upload
 from .state import Fault, RecordedRequest
-from .wire import Request, Response, json_response
+from .wire import Request, Response, json_response, phrase
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,12 +112,19 @@ class Handler(BaseHTTPRequestHandler):
         request = Request(self.command, path, query, self.headers, self._read_body(), index.url)
         describe(record, request)
         response = self._respond(index, request, record, fault)
+        if fault is not None and fault.kind == "after_store":
+            response = fault_response(index, fault, request)
         record.status, record.reason = response.status, response.reason
         if fault is not None and fault.kind == "drop_after_store":
             self._drop()
             return
+        if fault is not None and fault.kind == "huge":
+            self._send_huge(fault)
+            return
         data = response.encode(head=self.command == "HEAD", close=self.close_connection)
-        if fault is not None and fault.kind == "trickle":
+        if fault is not None and fault.kind == "dribble":
+            self._dribble(index, fault, data)
+        elif fault is not None and fault.kind == "trickle":
             chunk, delay = (
                 int(fault.params.get("chunk", 16)),
                 float(fault.params.get("delay", 0.05)),
@@ -129,10 +136,55 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(data)
 
+    def _dribble(self, index: FakeIndex, fault: Fault, data: bytes) -> None:
+        """One byte every ``delay`` seconds (forever with ``endless``), until the client leaves."""
+        delay = float(fault.params.get("delay", 2.0))
+        endless = bool(fault.params.get("endless"))
+        if endless:  # a gigabyte announced, spaces sent: the answer never ends
+            head = data.partition(b"\r\n\r\n")[0].split(b"\r\n")
+            kept = [line for line in head if not line.lower().startswith(b"content-length:")]
+            data = b"\r\n".join([*kept, b"Content-Length: %d" % (1 << 30)]) + b"\r\n\r\n"
+        fault.params["sent"] = 0
+        try:
+            while not index.stopping.is_set() and (endless or fault.params["sent"] < len(data)):
+                position = fault.params["sent"]
+                self.wfile.write(data[position : position + 1] or b" ")
+                self.wfile.flush()
+                fault.params["sent"] += 1
+                index.stopping.wait(delay)
+        except OSError:
+            self.close_connection = True
+
+    def _send_huge(self, fault: Fault) -> None:
+        """``size`` bytes of ``fill``, written a chunk at a time: never held in memory."""
+        size = int(fault.params.get("size", 300 * 1000 * 1000))
+        code = int(fault.params.get("code", 200))
+        fill = str(fault.params.get("fill", "x")).encode()
+        content_type = fault.params.get("content_type", "text/html; charset=UTF-8")
+        chunk = (fill * (65536 // len(fill) + 1))[:65536]
+        head = (
+            f"HTTP/1.1 {code} {phrase(code)}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {size}\r\nConnection: close\r\n\r\n"
+        )
+        fault.params["sent"] = 0
+        self.close_connection = True
+        try:
+            self.wfile.write(head.encode("latin-1"))
+            left = size
+            while left > 0:
+                piece = chunk[: min(left, len(chunk))]
+                self.wfile.write(piece)
+                left -= len(piece)
+                fault.params["sent"] += len(piece)
+        except OSError:
+            return
+
     def _respond(
         self, index: FakeIndex, request: Request, record: RecordedRequest, fault: Fault | None
     ) -> Response:
         try:
+            if fault is not None and fault.kind == "huge" and not fault.params.get("store"):
+                return Response(200)  # not sent: _send_huge answers instead
             if fault is not None and fault.kind in ("status", "non_json"):
                 return fault_response(index, fault, request)
             if fault is not None and fault.kind == "stall":
@@ -241,6 +293,10 @@ def read_api(index: FakeIndex, request: Request) -> Response:
     """Simple API, file downloads, JSON API and provenance."""
     segments = [unquote(s) for s in request.path.strip("/").split("/")]
     accept = request.header("accept")
+    if segments[:1] in (["simple"], ["pypi"]) and not index.serve_listings:
+        return pages.error_response(404, None, accept=accept)
+    if segments[:1] == ["files"] and not index.serve_files:
+        return pages.error_response(403, None, accept=accept)
     with index.lock:
         if segments == ["simple"]:
             return pages.simple_index(
@@ -250,14 +306,20 @@ def read_api(index: FakeIndex, request: Request) -> Response:
             project = index.projects.get(canonicalize_name(segments[1]))
             if project is not None:
                 files = [f for f in index.files.values() if f.project == project.normalized]
-                return pages.simple_project(index.url, project, files, accept)
+                return pages.simple_project(
+                    index.url, project, files, accept, digests=index.serve_digests
+                )
         if len(segments) == 2 and segments[0] == "files" and segments[1] in index.files:
             return Response(200, index.files[segments[1]].data, "application/octet-stream")
         if segments[:1] == ["pypi"] and len(segments) in (3, 4) and segments[-1] == "json":
             project = index.projects.get(canonicalize_name(segments[1]))
             if project is not None:
                 return pages.json_api(
-                    index.url, project, index.files, segments[2] if len(segments) == 4 else None
+                    index.url,
+                    project,
+                    index.files,
+                    segments[2] if len(segments) == 4 else None,
+                    digests=index.serve_digests,
                 )
             return json_response(404, {"message": "Not Found"})
         if segments[:1] == ["integrity"] and len(segments) == 5 and segments[4] == "provenance":

@@ -136,7 +136,18 @@ class RecordedRequest:
 
 
 FAULT_KINDS = frozenset(
-    {"status", "drop_before", "drop_after_store", "stall", "non_json", "trickle"}
+    {
+        "status",
+        "drop_before",
+        "drop_after_store",
+        "stall",
+        "non_json",
+        "trickle",
+        "none",
+        "after_store",
+        "dribble",
+        "huge",
+    }
 )
 
 
@@ -173,6 +184,15 @@ class Faults:
     - ``non_json``: answer ``code`` (default 200) with an HTML ``body`` instead of JSON.
     - ``trickle``: handle normally, then send the response in ``chunk`` bytes (default 16) with
       ``delay`` seconds (default 0.05) between chunks.
+    - ``none``: nothing (a place in the queue: a request that goes through as usual).
+    - ``after_store``: handle the request completely (store the upload), then answer as ``status``
+      would (``code``, default 503; ``reason``, ``body``, ``json``, ``content_type``, ...).
+    - ``dribble``: handle normally, then send the response one byte every ``delay`` seconds
+      (default 2); ``endless=True`` declares a body of a gigabyte and never ends it. ``sent``
+      (set by the server) counts the bytes written before the client went away.
+    - ``huge``: answer ``code`` (default 200) with a body of ``size`` bytes (default 300 MB) of
+      ``fill`` (default ``"x"``), ``content_type`` (default text/html), streamed without holding
+      it; ``store=True`` handles the request first. ``sent`` counts the bytes written.
     """
 
     def __init__(self) -> None:

@@ -8,7 +8,6 @@ byte for byte) and with what tpublish reported (``--json`` outcomes and the exit
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -18,13 +17,20 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from builders import make_sdist, make_wheel
-from cli_helpers import Run, tpublish
+from cli_helpers import Run
 from fakeindex import FakeIndex, RecordedRequest
+from fault_helpers import (
+    PLAIN_METADATA,
+    assert_index_holds,
+    assert_report_matches,
+    by_name,
+    outcomes,
+    publish,
+)
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_OK, EXIT_UPLOAD
 
 POST = "POST"
@@ -32,7 +38,6 @@ EXISTS = (
     "File already exists ('{}', with blake2_256 hash '0'). "
     "See https://pypi.org/help/#file-name-reuse for more information."
 )
-PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
 
 
 @pytest.fixture
@@ -43,58 +48,6 @@ def dist(tmp_path: Path) -> list[Path]:
         make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
         make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
     ]
-
-
-def publish(
-    index: FakeIndex,
-    token: str,
-    files: list[Path],
-    *args: str,
-    timeout: float = 1.0,
-    url: str | None = None,
-) -> tuple[Run, dict[str, Any]]:
-    run = tpublish(
-        "upload",
-        "--repository-url",
-        url or index.upload_url,
-        "--token",
-        token,
-        "--json",
-        "--no-progress",
-        "--retry-backoff",
-        "0.01",
-        "--timeout",
-        str(timeout),
-        "--connect-timeout",
-        "1",
-        *args,
-        *(str(path) for path in files),
-    )
-    return run, json.loads(run.stdout)
-
-
-def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {entry["filename"]: entry for entry in report["files"]}
-
-
-def outcomes(report: dict[str, Any]) -> dict[str, str]:
-    return {name: entry["outcome"] for name, entry in by_name(report).items()}
-
-
-def assert_index_holds(index: FakeIndex, files: list[Path]) -> None:
-    """The final state: exactly these files, each with the bytes of the original."""
-    assert sorted(index.files) == sorted(path.name for path in files)
-    for path in files:
-        assert index.files[path.name].data == path.read_bytes(), path.name
-
-
-def assert_report_matches(report: dict[str, Any], files: list[Path]) -> None:
-    """Every uploaded file is reported with the digests of the bytes the index holds."""
-    entries = by_name(report)
-    for path in files:
-        entry = entries[path.name]
-        assert entry["outcome"] == "uploaded", entry
-        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def posts_of(index: FakeIndex, path: Path) -> list[RecordedRequest]:

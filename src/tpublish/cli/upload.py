@@ -201,5 +201,5 @@ def publish_release(
             if options.output.debug and isinstance(result.error, InternalError):
                 console.traceback(result.error)
         if result.check_by_hand:
-            console.uncertain(result.dist.filename, result.note, result.check_by_hand)
+            console.uncertain(result)
     return report.exit_code

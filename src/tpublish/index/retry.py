@@ -24,7 +24,7 @@ from tpublish.errors import TPublishError
 MAX_RETRY_AFTER = 300.0  # seconds: a longer Retry-After fails instead of waiting
 MAX_TOTAL_WAIT = 300.0  # seconds spent waiting between the tries of one request, at most
 
-_SECONDS = re.compile(r"\s*(\d{1,12}(?:\.\d+)?)\s*")
+_SECONDS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*")
 T = TypeVar("T")
 
 
@@ -42,7 +42,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     seconds = _SECONDS.fullmatch(value)
     if seconds is not None:
-        return float(seconds.group(1))
+        return float(seconds.group(1))  # huge: inf, more than anyone waits
     try:
         when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):

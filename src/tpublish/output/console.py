@@ -32,7 +32,7 @@ from tpublish.untrusted import neutralise
 if TYPE_CHECKING:
     from tpublish.dists.distribution import Distribution
     from tpublish.errors import TPublishError
-    from tpublish.publish.report import Emit, Event, Report
+    from tpublish.publish.report import Emit, Event, FileResult, Report
 
 
 class Console:
@@ -88,11 +88,15 @@ class Console:
 
         self._say("".join(traceback.format_exception(exc)).rstrip("\n"), "dim")
 
-    def uncertain(self, filename: str, why: str, check_by_hand: str) -> None:
+    def uncertain(self, result: FileResult) -> None:
         """A file the index may or may not hold: why, and how a person can find out."""
-        self._say(f"uncertain: {neutralise(filename)}: {why}", "yellow")
-        self._say(f"  check by hand: {check_by_hand}")
-        ci.annotate("warning", f"{filename}: {why}\ncheck by hand: {check_by_hand}")
+        name = neutralise(result.dist.filename)
+        self._say(f"uncertain: {name}: {result.note}", "yellow")
+        for line in result.details:
+            self._say(f"  {line}")
+        self._say(f"  check by hand: {result.check_by_hand}")
+        lines = [f"{name}: {result.note}", *result.details, f"check by hand: {result.check_by_hand}"]
+        ci.annotate("warning", "\n".join(lines), file=str(result.dist.path))
 
     def mask(self, secret: str) -> None:
         """Hide ``secret`` in a GitHub Actions log (``::add-mask::``), before anything echoes it."""

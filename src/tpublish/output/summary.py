@@ -88,6 +88,8 @@ def file_document(result: FileResult) -> dict[str, Any]:
         "blake2_256": result.digests.blake2_256 if result.digests else None,
         "outcome": result.outcome,
         "note": result.note or None,
+        "details": list(result.details),
+        "check_by_hand": result.check_by_hand or None,  # uncertain: how a person can find out
         "attempts": result.attempts,
         "error": error_document(result.error) if result.error else None,
     }

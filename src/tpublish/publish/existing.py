@@ -86,9 +86,9 @@ class ExistingFiles:
             result.note = f"confirmed by its sha256 (the index answered with {doubt})"
             return
         found = {
-            OTHER: "the index lists a different file of that name",
-            ABSENT: "the index does not list the file",
-            UNKNOWN: f"the index offers no way to confirm it ({verdict.reason})",
+            OTHER: "lists a different file of that name",
+            ABSENT: "does not list the file",
+            UNKNOWN: "shows nothing that confirms it",
         }[verdict.kind]
         raise UploadError(
             f"the index answered with {doubt} instead of an upload answer, and {found}: "
@@ -96,6 +96,7 @@ class ExistingFiles:
             hint="a proxy, a captive portal or a page that is not the upload API answered; check "
             "the repository URL (Warehouse's is https://upload.pypi.org/legacy/)",
             path=result.dist.path,
+            details=(f"looked for it: {verdict.reason}",) if verdict.reason else (),
         )
 
     def after_last_try(self, result: FileResult, error: RetryableError) -> None:
@@ -108,7 +109,7 @@ class ExistingFiles:
         verdict = self.verdict(result)
         if verdict.kind == SAME:
             result.outcome = UPLOADED
-            result.note = "stored by an earlier attempt (later answers were errors)"
+            result.note = "stored by an earlier attempt; later answers were errors"
             return
         said = {
             OTHER: "the index lists a different file of that name",
@@ -151,10 +152,12 @@ class ExistingFiles:
             result.note = "the index says a file of this name exists, but does not list it"
         else:
             result.note = "the index says a file of this name exists, but shows no way to check it"
-        said = f"the index said: {message}; " if message else ""
-        why = f"({verdict.reason}) " if verdict.reason else ""
+        result.details = tuple(
+            line
+            for line in (f"the index said: {message}" if message else "", verdict.reason)
+            if line
+        )
         result.check_by_hand = (
-            f"{said}{why}download {result.dist.filename} from the index and compare its sha256 "
-            f"with {result.digests.sha256}: if they match, the file is uploaded; if not, build a "
-            "new version"
+            f"download {result.dist.filename} from the index and compare its sha256 with "
+            f"{result.digests.sha256}: if they match, it is uploaded; if not, build a new version"
         )
