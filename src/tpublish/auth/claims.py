@@ -49,7 +49,7 @@ def decode_claims(token: str) -> dict[str, Any]:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a hostile, deeply nested payload
         return {}
     return claims if isinstance(claims, dict) else {}
 
@@ -171,5 +171,5 @@ def github_fork_pull_request(env: dict[str, str] | os._Environ[str]) -> bool:
     try:
         event = json.loads(Path(event_path).read_text(encoding="utf-8"))
         return bool(event["pull_request"]["head"]["repo"]["fork"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return False

@@ -76,7 +76,7 @@ def mint(
         ) from exc
     try:
         body: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if response.status_code >= 500 or response.status_code == 429:
         raise ExchangeUnavailable(

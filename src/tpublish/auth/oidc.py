@@ -165,7 +165,7 @@ def fetch_audience(client: httpx.Client, where: Endpoints) -> str:
         raise TrustedPublishingError(message)
     try:
         audience = response.json()["audience"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         audience = None
     if not isinstance(audience, str) or not audience or audience != neutralise(audience):
         raise TrustedPublishingError(

@@ -218,6 +218,8 @@ def _read_json(path: Path) -> object:
         raise _fail(path, f"cannot be read: {exc.strerror or exc}") from exc
     try:
         return json.loads(text)
+    except RecursionError:
+        raise _fail(path, "is not a PEP 740 attestation: nested too deeply") from None
     except ValueError as exc:
         raise _fail(path, f"is not valid JSON: {exc}") from None
 
@@ -248,7 +250,7 @@ def _base64(path: Path, data: dict[str, Any], dotted: str) -> bytes:
 def _statement(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         statement = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _fail(path, "envelope.statement is not an in-toto statement (not JSON)") from None
     if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_V1:
         raise _fail(path, f"envelope.statement is not an in-toto statement ({STATEMENT_V1})")

@@ -95,7 +95,7 @@ def _page(heading: str, rest: str, status: int) -> str:
 def _from_json(text: str, status: int) -> str | None:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -201,7 +201,7 @@ def success_doubt(response: httpx.Response) -> str | None:
     if "json" in content_type or text.startswith(("{", "[")):
         try:
             error = _json_error(json.loads(text))
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if error is not None:
             shown = _tidy(error, response.status_code)

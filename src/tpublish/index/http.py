@@ -132,7 +132,7 @@ def bounded_response(streamed: httpx.Response, cap: int) -> httpx.Response:
     """
     body, truncated = read_capped(streamed, cap)
     # The body is decoded already: drop the encoding, so the new response does not decode again.
-    headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() != "content-encoding"]
+    headers = [(k, v) for k, v in streamed.headers.raw if k.lower() != b"content-encoding"]
     return httpx.Response(
         streamed.status_code,
         headers=headers,

@@ -139,7 +139,7 @@ def _find_in_json_api(
         raise CannotTell(f"{url} answered {response.status_code}")
     try:
         entries = response.json().get("urls", [])
-    except (ValueError, AttributeError) as exc:
+    except (ValueError, AttributeError, RecursionError) as exc:
         raise CannotTell(f"{url} is not the JSON API") from exc
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and entry.get("filename") == filename:
@@ -195,7 +195,7 @@ def _in_simple_json(response: httpx.Response, page: str, filename: str) -> Remot
         raise CannotTell(f"{page} is larger than {JSON_CAP >> 20} MiB")
     try:
         files: Any = response.json().get("files", [])
-    except (ValueError, AttributeError) as exc:
+    except (ValueError, AttributeError, RecursionError) as exc:
         raise CannotTell(f"{page} is not a simple API listing") from exc
     for entry in files if isinstance(files, list) else []:
         if isinstance(entry, dict) and entry.get("filename") == filename:

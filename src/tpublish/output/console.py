@@ -95,7 +95,11 @@ class Console:
         for line in result.details:
             self._say(f"  {line}")
         self._say(f"  check by hand: {result.check_by_hand}")
-        lines = [f"{name}: {result.note}", *result.details, f"check by hand: {result.check_by_hand}"]
+        lines = [
+            f"{name}: {result.note}",
+            *result.details,
+            f"check by hand: {result.check_by_hand}",
+        ]
         ci.annotate("warning", "\n".join(lines), file=str(result.dist.path))
 
     def mask(self, secret: str) -> None:
