@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ from tpublish.errors import EXIT_NETWORK, EXIT_OK, EXIT_TRUSTED_PUBLISHING, EXIT
 from tpublish.index.retry import GiveUp, RetryPolicy, parse_retry_after
 
 POST = "POST"
-DRIBBLE = {"delay": 0.15, "endless": True}  # well within a 1 s read timeout, never finished
+DRIBBLE: dict[str, Any] = {"delay": 0.15, "endless": True}  # well within a 1 s read timeout, never finished
 EXISTS = "File already exists ('{}', with blake2_256 hash '0')."
 
 
@@ -151,7 +152,7 @@ def test_a_hung_ci_token_endpoint_is_bounded(index: FakeIndex, release: Path) ->
     ],
 )
 def test_one_transient_failure_does_not_fail_a_release(
-    index: FakeIndex, release: Path, path: str, fault: str, params: dict[str, object]
+    index: FakeIndex, release: Path, path: str, fault: str, params: dict[str, Any]
 ) -> None:
     index.add_publisher("github", ["demo-pkg"])
     index.faults.add(path, fault, **params)
