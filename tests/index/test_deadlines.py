@@ -35,7 +35,10 @@ from tpublish.errors import EXIT_NETWORK, EXIT_OK, EXIT_TRUSTED_PUBLISHING, EXIT
 from tpublish.index.retry import GiveUp, RetryPolicy, parse_retry_after
 
 POST = "POST"
-DRIBBLE: dict[str, Any] = {"delay": 0.15, "endless": True}  # well within a 1 s read timeout, never finished
+DRIBBLE: dict[str, Any] = {
+    "delay": 0.15,
+    "endless": True,
+}  # well within a 1 s read timeout, never finished
 EXISTS = "File already exists ('{}', with blake2_256 hash '0')."
 
 

@@ -22,7 +22,7 @@ import trustme
 from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex, fake_index
-from tpublish.errors import EXIT_INPUT, EXIT_NETWORK, EXIT_OK
+from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_NETWORK, EXIT_OK
 
 PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
 
@@ -336,3 +336,179 @@ def test_a_redirect_to_another_host_is_not_followed(
     assert "hint: if you trust the new address, give it with --repository-url" in run.stderr
     assert len(index.uploads) == 1
     assert index.files == {}
+
+
+# -- what the index sends cannot send credentials elsewhere (issue 12, class 3) ---------------------
+
+
+class ConnectionCounter:
+    """A listener that counts connections and answers none: a proxy that must not be used."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.listener.accept()
+                self.connections += 1
+                connection.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionCounter]:
+    """A proxy named by the environment (and no NO_PROXY)."""
+    counter = ConnectionCounter()
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    yield counter
+    counter.close()
+
+
+def _exists_then_listed_at(index: FakeIndex, wheel: Path, link: str) -> None:
+    """The answer to the first try is lost, the second hears "already exists", and the simple
+    page lists the file at ``link`` (without a digest: only a download can tell)."""
+    index.faults.add("/legacy/", "drop_after_store", method="POST")
+    index.faults.add(
+        "/legacy/", "status", method="POST", code=400,
+        reason=f"File already exists ('{wheel.name}', with blake2_256 hash '0').",
+    )  # fmt: skip
+    page = f'<html><body><a href="{link}">{wheel.name}</a></body></html>'
+    index.faults.add("/simple/demo-pkg/", "status", method="GET", code=200, body=page,
+                     content_type="text/html")  # fmt: skip
+
+
+def test_a_link_to_another_origin_is_followed_without_credentials(
+    pki: Pki, index: FakeIndex, front: TLSFront, token: str, dist: list[Path]
+) -> None:
+    """An https index lists the file on a plain-http host: the download carries no credentials."""
+    wheel = dist[0]
+    with fake_index() as elsewhere:
+        elsewhere_token = elsewhere.add_api_token()
+        first = upload(elsewhere.upload_url, elsewhere_token, [wheel])
+        assert first.exit_code == EXIT_OK, first.output
+        _exists_then_listed_at(index, wheel, f"{elsewhere.url}/files/{wheel.name}")
+
+        run = upload(
+            f"https://127.0.0.1:{front.port}/legacy/", token, dist, "--cert", str(pki.ca_pem)
+        )
+
+        downloads = elsewhere.requests_to(f"/files/{wheel.name}", "GET")
+    assert run.exit_code == EXIT_OK, run.output
+    assert_uploaded(index, dist)
+    assert len(downloads) == 1
+    assert "authorization" not in downloads[0].headers
+    (listing,) = index.requests_to("/simple/demo-pkg/", "GET")
+    assert "authorization" in listing.headers  # the index's own origin
+
+
+@pytest.mark.parametrize(
+    "link", ["http://127.0.0.1:{port}/files/{name}", "https://localhost:{port}/files/{name}"]
+)
+def test_a_link_to_the_same_host_but_another_scheme_or_name_gets_no_credentials(
+    pki: Pki, index: FakeIndex, front: TLSFront, token: str, dist: list[Path], link: str
+) -> None:
+    """http:// on the https index's own port, or the same server under another name."""
+    wheel = dist[0]
+    _exists_then_listed_at(index, wheel, link.format(port=front.port, name=wheel.name))
+
+    run = upload(f"https://127.0.0.1:{front.port}/legacy/", token, dist, "--cert", str(pki.ca_pem))
+
+    assert all(
+        "authorization" not in request.headers
+        for request in index.requests
+        if request.path.startswith("/files/")
+    )
+    if link.startswith("https"):  # reached, hashed, ours
+        assert run.exit_code == EXIT_OK, run.output
+    else:  # plain http to a TLS port: nothing to compare, uncertain
+        assert run.exit_code == 1, run.output
+    assert sorted(index.files) == sorted(p.name for p in dist)
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
+def test_a_loopback_index_is_never_reached_through_a_proxy(
+    index: FakeIndex,
+    token: str,
+    dist: list[Path],
+    proxy: ConnectionCounter,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    """Plain http is allowed to this machine only: through a proxy it would leave it, in clear."""
+    monkeypatch.setenv(variable, proxy.url)
+
+    run = upload(index.upload_url, token, dist)
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert proxy.connections == 0
+    assert_uploaded(index, dist)
+
+
+def test_a_loopback_https_index_is_never_reached_through_a_proxy(
+    pki: Pki,
+    index: FakeIndex,
+    front: TLSFront,
+    token: str,
+    dist: list[Path],
+    proxy: ConnectionCounter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+
+    run = upload(f"https://localhost:{front.port}/legacy/", token, dist, "--cert", str(pki.ca_pem))
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert proxy.connections == 0
+    assert_uploaded(index, dist)
+
+
+def test_other_hosts_still_use_the_environments_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tpublish.index.transport import environment_proxy
+
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert environment_proxy("https", "upload.pypi.org") == "http://proxy.example:3128"
+    monkeypatch.setenv("NO_PROXY", "pypi.org")
+    assert environment_proxy("https", "upload.pypi.org") is None
+
+
+@pytest.mark.parametrize("repository", ["pypi", "testpypi"])
+@pytest.mark.parametrize("given", ["flags", "twine-env", "tpublish-env"])
+def test_pypi_with_a_username_and_password_is_refused_before_any_connection(
+    dist: list[Path],
+    proxy: ConnectionCounter,
+    monkeypatch: pytest.MonkeyPatch,
+    repository: str,
+    given: str,
+) -> None:
+    """Every connection to PyPI would go through the counting proxy: none is made.
+
+    (A ``.pypirc`` username is not used for PyPI at all: its password is sent as a token.)
+    """
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    args: list[str] = ["-r", repository]
+    env: dict[str, str] = {}
+    if given == "flags":
+        args += ["-u", "alice", "-p", "canary-password-1b9d"]
+    elif given == "twine-env":
+        env = {"TWINE_USERNAME": "alice", "TWINE_PASSWORD": "canary-password-1b9d"}
+    else:
+        env = {"TPUBLISH_USERNAME": "alice", "TPUBLISH_PASSWORD": "canary-password-1b9d"}
+
+    run = tpublish("upload", "--no-progress", "--non-interactive", "--retries", "0", *args,
+                   *(str(p) for p in dist), env=env)  # fmt: skip
+
+    host = "test.pypi.org" if repository == "testpypi" else "pypi.org"
+    assert run.exit_code == EXIT_CREDENTIALS, run.output
+    assert f"error: {host} does not accept a username and password" in run.stderr
+    assert f"hint: create an API token at https://{host}/manage/account/token/" in run.stderr
+    assert "trusted publishing" in run.stderr
+    assert "canary-password-1b9d" not in run.output
+    assert proxy.connections == 0
