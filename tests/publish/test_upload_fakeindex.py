@@ -242,6 +242,8 @@ def test_json_report_describes_each_file(index: FakeIndex, token: str, tmp_path:
             "blake2_256": hashlib.blake2b(data, digest_size=32).hexdigest(),
             "outcome": "uploaded",
             "note": None,
+            "details": [],
+            "check_by_hand": None,
             "attempts": 1,
             "error": None,
         }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_UPLOAD, TPublishError, TrustedPublishingError
 
@@ -70,21 +70,22 @@ def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
         for file_error in exc.errors:
             console.error(file_error)
     console.error(exc)
-    _annotate_in_ci(exc)
+    _annotate_in_ci(exc, console.commands)
 
 
-def _annotate_in_ci(exc: TPublishError) -> None:
+def _annotate_in_ci(exc: TPublishError, stream: TextIO) -> None:
     """In GitHub Actions: an ``::error::`` annotation, and a step-summary entry for trusted publishing."""
     from tpublish.output import ci  # loaded only for a failure
 
     lines = [str(exc), *([exc.hint] if exc.hint else []), *exc.details]
     if isinstance(exc, TrustedPublishingError):
-        ci.annotate("error", "Trusted publishing exchange failure: " + "\n".join(lines))
+        message = "Trusted publishing exchange failure: " + "\n".join(lines)
+        ci.annotate("error", message, stream=stream)
         body = "\n".join(f"    {line}" for line in lines[1:])
         ci.append_step_summary(f"## Trusted publishing exchange failure\n\n{lines[0]}\n\n{body}")
     else:
-        ci.annotate("error", "\n".join(lines), file=str(exc.path) if exc.path else None)
+        path = str(exc.path) if exc.path else None
+        ci.annotate("error", "\n".join(lines), file=path, stream=stream)
     for file_error in getattr(exc, "errors", ()):  # InvalidDistributions: one per bad file
-        ci.annotate(
-            "error", str(file_error), file=str(file_error.path) if file_error.path else None
-        )
+        path = str(file_error.path) if file_error.path else None
+        ci.annotate("error", str(file_error), file=path, stream=stream)

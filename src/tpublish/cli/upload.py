@@ -193,7 +193,7 @@ def publish_release(
         report = Publisher(index, login.source, publish_options, emit).run(dists)
     report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
     console.summary(report)
-    ci.report_upload(report, stream=sys.stderr if console.json_mode else None)
+    ci.report_upload(report, stream=console.commands)
     # stderr carries the failures in --json mode too: stdout is the report, the log is for people.
     for result in report.results:
         if result.error is not None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console as RichConsole
 from rich.text import Text
@@ -100,17 +101,22 @@ class Console:
             *result.details,
             f"check by hand: {result.check_by_hand}",
         ]
-        ci.annotate("warning", "\n".join(lines), file=str(result.dist.path))
+        ci.annotate("warning", "\n".join(lines), file=str(result.dist.path), stream=self.commands)
+
+    @property
+    def commands(self) -> TextIO:
+        """Where workflow commands go: stdout, or stderr when stdout is the ``--json`` report
+        (the runner reads commands on both)."""
+        return sys.stderr if self.json_mode else sys.stdout
 
     def mask(self, secret: str) -> None:
         """Hide ``secret`` in a GitHub Actions log (``::add-mask::``), before anything echoes it."""
-        # In --json mode stdout is the report; the runner reads workflow commands on stderr too.
-        ci.mask(secret, sys.stderr if self.json_mode else sys.stdout)
+        ci.mask(secret, self.commands)
 
     def misconfiguration(self, text: str) -> None:
         """A warning about the CI workflow, and in GitHub Actions an annotation on the run."""
         self.warning(text)
-        ci.annotate("warning", f"Potential workflow misconfiguration: {text}")
+        ci.annotate("warning", f"Potential workflow misconfiguration: {text}", stream=self.commands)
 
     def write_raw(self, text: str) -> None:
         """Write to stderr as is (secrets masked): CI markers ``ci`` built around neutralised text."""
@@ -171,11 +177,18 @@ class Console:
 
     def emit_json(self, document: dict[str, Any]) -> None:
         # json.dumps escapes every control character (and, ASCII-only, every other one): a
-        # value cannot break out of its string, nor a line start with anything but JSON.
+        # value cannot break out of its string, nor a line start with anything but JSON. What a
+        # runner would still read inside a line is escaped JSON's way: the values stay exact.
         text = redact(json.dumps(document, indent=2, sort_keys=False))
+        text = _RUNNER_IN_JSON.sub(lambda m: m.group()[:-1] + _JSON_ESCAPES[m.group()[-1]], text)
         with unless_gone(sys.stdout):
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
+
+
+# "##[" (a GitHub runner command anywhere in a line) and GitLab's section markers.
+_RUNNER_IN_JSON = re.compile(r"##\[|section_(?:start|end):")
+_JSON_ESCAPES = {"[": "\\u005b", ":": "\\u003a"}
 
 
 def safe(text: str, *, multiline: bool = True) -> str:
