@@ -32,6 +32,7 @@ CDN_PAGE = "<html><head><title>Service Unavailable</title></head><body><h1>Error
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # 16 uploads and their lookups at once: no connection left waiting
 
     def __init__(self, index: FakeIndex, host: str = "127.0.0.1") -> None:
         super().__init__((host, 0), Handler)

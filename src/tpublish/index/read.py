@@ -14,9 +14,11 @@ and port): a link elsewhere, or to plain http from an https index, is followed w
 from __future__ import annotations
 
 import codecs
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -29,6 +31,7 @@ from tpublish.index.transport import deadline
 if TYPE_CHECKING:
     from tpublish.index.upload import BasicAuth
 
+T = TypeVar("T")
 _SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _PYPI_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 JSON_CAP = 32 << 20  # bytes of a JSON listing read at most (PyPI's biggest are a few MB)
@@ -73,14 +76,28 @@ def find_file(
     """
     base = pypi_web_base(upload_url)
     if base is not None:
-        return _find_in_json_api(client, base, project, version, filename)
+        return _again_if_dropped(
+            lambda: _find_in_json_api(client, base, project, version, filename)
+        )
     tried = []
     for url in _simple_candidates(upload_url, project):
         try:
-            return _find_in_simple(client, upload_url, url, filename, auth)
+            look = functools.partial(_find_in_simple, client, upload_url, url, filename, auth)
+            return _again_if_dropped(look)
         except CannotTell as exc:
             tried.append(exc.reason)
     raise CannotTell("no listing of the project could be read (" + "; ".join(tried) + ")")
+
+
+def _again_if_dropped(look: Callable[[], T], tries: int = 3) -> T:
+    """``look()``, again if the connection broke (a kept-alive one the server had closed)."""
+    for _ in range(tries - 1):
+        try:
+            return look()
+        except CannotTell as exc:
+            if not isinstance(exc.__cause__, _DROPPED):
+                raise
+    return look()
 
 
 def download_digests(
@@ -91,6 +108,12 @@ def download_digests(
     At most ``size`` + 1 bytes are read: anything longer is not our file of ``size`` bytes, and its
     digests (of the part read) will say so. Raises ``CannotTell`` when the download fails.
     """
+    return _again_if_dropped(functools.partial(_download, client, upload_url, remote, auth, size))
+
+
+def _download(
+    client: httpx.Client, upload_url: str, remote: RemoteFile, auth: BasicAuth | None, size: int
+) -> Digests:
     sha256, blake2 = new_hashers()
     read = 0
     allowance = (client.timeout.read or 120.0) + size / _DOWNLOAD_RATE
@@ -170,6 +193,16 @@ def _find_in_simple(
             return _in_simple_html(response, url, filename)
     except httpx.HTTPError as exc:
         raise CannotTell(f"{url}: {type(exc).__name__}") from exc
+
+
+# Failures after which nothing was read, so asking again is safe and may well work.
+_DROPPED = (
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+)
 
 
 def _simple_candidates(upload_url: str, project: str) -> list[str]:

@@ -23,7 +23,7 @@ from rich.console import Console as RichConsole
 from rich.text import Text
 
 from tpublish.output import ci
-from tpublish.output.streams import unless_gone
+from tpublish.output.streams import reader_gone, unless_gone
 from tpublish.output.summary import plain_table, report_document, rich_table, summary_rows
 from tpublish.output.text import human_size, result_line, retry_line
 from tpublish.publish.report import Finished, Retrying, Started
@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     from tpublish.publish.report import Emit, Event, FileResult, Report
 
 
+class _Rich(RichConsole):
+    """rich's console, except that a closed pipe ends this stream's output, not the run (rich's
+    own answer is to exit with code 1)."""
+
+    def on_broken_pipe(self) -> None:
+        reader_gone(self.file)
+
+
 class Console:
     """The two output streams of one command run, and how much to say on them."""
 
@@ -44,8 +52,8 @@ class Console:
     ) -> None:
         self.json_mode = json_mode
         self.verbose_mode = verbose
-        self.err: RichConsole = RichConsole(stderr=True, highlight=False, soft_wrap=True)
-        self.out: RichConsole = RichConsole(highlight=False, soft_wrap=True)
+        self.err: RichConsole = _Rich(stderr=True, highlight=False, soft_wrap=True)
+        self.out: RichConsole = _Rich(highlight=False, soft_wrap=True)
         if not self.out.is_terminal and "COLUMNS" not in os.environ:
             # Logs have no width limit: never cut a file name or digest short.
             self.out.width = 200

@@ -120,6 +120,13 @@ class ExistingFiles:
             error.details = (*error.details, said)
         raise error
 
+    def after_cancel(self, result: FileResult) -> None:
+        """The release stopped while this file waited for another try: uploaded if a try stored it."""
+        result.digests = result.digests or hash_file(result.dist.path)
+        if self.verdict(result).kind == SAME:
+            result.outcome = UPLOADED
+            result.note = "stored by an earlier attempt before the release stopped"
+
     def verdict(self, result: FileResult) -> Verdict:
         """Compare the index's copy of the file with ours, by sha256."""
         assert result.digests is not None

@@ -66,6 +66,7 @@ class Publisher:
         self.emit = emit
         self.existing = ExistingFiles(index, credentials, skip_existing=options.skip_existing)
         self._stop = threading.Event()  # no new upload starts once set
+        self._ctrl_c = threading.Event()  # the person stopped it: no time for lookups
         self._pause = Pause()  # waits between retries; cancelled to cut them short
 
     def run(self, dists: Sequence[Distribution]) -> Report:
@@ -78,7 +79,7 @@ class Publisher:
             for batch in (wheels[:1], wheels[1:], sdists[:1], sdists[1:]):
                 if self._stop.is_set():
                     break
-                runner.run(batch, on_interrupt=self._cancel)
+                runner.run(batch, on_interrupt=self._interrupt)
         except KeyboardInterrupt:
             self._cancel()
             report.interrupted = True
@@ -86,6 +87,10 @@ class Publisher:
                 if result.outcome == NOT_ATTEMPTED and result.attempts:
                     result.outcome = INTERRUPTED
         return report
+
+    def _interrupt(self) -> None:
+        self._ctrl_c.set()
+        self._cancel()
 
     def _cancel(self) -> None:
         self._stop.set()
@@ -117,8 +122,21 @@ class Publisher:
             *dist.fields,
             *self.options.extra_fields(dist),
         ]
-        sent_whole = False  # an earlier try sent the whole file: the index may have stored it
-        waited = 0.0
+        tries = _Tries()
+        try:
+            self._try_until_done(result, fields, tries)
+        except Cancelled:
+            # Another file's failure stops the release: a try of this one may have been stored.
+            if tries.sent_whole and not self._ctrl_c.is_set():
+                self.existing.after_cancel(result)
+                if result.outcome == UPLOADED:
+                    return
+            raise
+
+    def _try_until_done(
+        self, result: FileResult, fields: Sequence[tuple[str, str]], tries: _Tries
+    ) -> None:
+        dist = result.dist
         while True:
             result.attempts += 1
             try:
@@ -131,19 +149,19 @@ class Publisher:
             except CredentialError as exc:
                 raise self.credentials.explain_refusal(exc) from exc
             except RetryableError as exc:
-                sent_whole = sent_whole or exc.body_sent
-                delay = self._next_wait(result.attempts, exc, waited)
+                tries.sent_whole = tries.sent_whole or exc.body_sent
+                delay = self._next_wait(result.attempts, exc, tries.waited)
                 if delay is None:
-                    if not sent_whole:
+                    if not tries.sent_whole:
                         raise
                     self.existing.after_last_try(result, exc)
                     return
                 self._wait_before_retry(dist, result.attempts, exc, delay)
-                waited += delay
+                tries.waited += delay
                 continue
             result.digests = sent.digests or hash_file(dist.path)
             if not sent.stored:
-                self.existing.settle(result, sent.message, maybe_ours=sent_whole)
+                self.existing.settle(result, sent.message, maybe_ours=tries.sent_whole)
             elif sent.doubt is not None:
                 self.existing.confirm_stored(result, sent.doubt)
             else:
@@ -176,3 +194,11 @@ class Publisher:
         self._pause.wait(delay)
         if self._stop.is_set():
             raise Cancelled
+
+
+@dataclass
+class _Tries:
+    """What the tries of one file so far add up to."""
+
+    sent_whole: bool = False  # one sent the whole file: the index may have stored it
+    waited: float = 0.0  # seconds waited between them
