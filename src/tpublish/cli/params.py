@@ -15,7 +15,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    every file uploaded or skipped (dry run: a real run would start)
-  1    the index refused a file (see the report)
+  1    the index refused a file, or a file is uncertain (the index may hold it: the
+       report says how to check by hand)
   2    bad input: a missing or invalid file, a bad option or config file
   3    credentials missing, or refused by the index (401/403)
   4    network: connection, timeout, TLS, or the index kept failing
@@ -195,7 +196,7 @@ def release_options(func: F) -> F:
             default=120.0,
             show_default=True,
             envvar="TPUBLISH_TIMEOUT",
-            help="Seconds to wait between two reads or writes.",
+            help="Seconds to wait between two reads or writes, and for a whole answer.",
         ),
         click.option(
             "--concurrency",
