@@ -156,3 +156,29 @@ def test_each_ci_request_credential_is_masked_wherever_it_shows(
     assert run.exit_code == EXIT_UPLOAD
     assert "saw ******** here" in run.stderr
     assert secret not in run.output
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_no_canary_on_the_lookup_path(index: FakeIndex, dist: list[str], mode: str) -> None:
+    """The listing links the file through a URL holding the token, and the download echoes it:
+    the uncertain outcome's explanation shows both, masked."""
+    index.add_api_token(TOKEN)
+    wheel = Path(dist[0]).name
+    index.faults.add("/legacy/", "drop_after_store", method="POST")
+    index.faults.add(
+        "/legacy/", "status", method="POST", code=400,
+        reason=f"File already exists ('{wheel}') {TOKEN}",
+    )  # fmt: skip
+    link = f"{index.url}/files/{wheel}?auth={quote(TOKEN)}&b={b64('__token__:' + TOKEN)}"
+    page = f'<a href="{link}">{wheel}</a>'
+    index.faults.add("/simple/", "status", method="GET", code=200, body=page,
+                     content_type="text/html")  # fmt: skip
+    index.faults.add("/files/", "status", 3, method="GET", code=500, body=f"no {TOKEN}")
+
+    run = upload(index, dist, "--token", TOKEN, "--retries", "1", *MODES[mode])
+
+    assert run.exit_code == EXIT_UPLOAD, run.output
+    assert "uncertain" in run.output
+    for form in encodings(TOKEN, "__token__").values():
+        assert form not in run.output
+    assert sorted(index.files) == sorted(Path(p).name for p in dist)

@@ -165,6 +165,12 @@ def test_one_transient_failure_does_not_fail_a_release(
     assert run.exit_code == EXIT_OK, run.output
     assert sorted(index.files) == sorted(p.name for p in release.iterdir())
     assert len(index.requests_to(path)) == 2
+    shown = "\n".join(  # canaries: no OIDC token, no minted token, but for ::add-mask::
+        line for line in run.output.splitlines() if not line.startswith("::add-mask::")
+    )
+    assert "eyJ" not in shown
+    assert not any(minted in shown for minted in index.minted_tokens)
+    assert index.github_request_token not in run.output
 
 
 def test_a_ci_token_endpoint_that_keeps_failing_fails_after_the_retries(

@@ -288,3 +288,25 @@ def test_an_oidc_token_with_control_characters_is_refused(index: FakeIndex, tmp_
     assert_nothing_forged(run.output, gitlab=True)
     assert index.requests_to("/_/oidc/mint-token") == []
     assert index.uploads == []
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_attestation_contents_cannot_forge_output(
+    index: FakeIndex, tmp_path: Path, mode: str
+) -> None:
+    """An attestation file's own values end up in the error that names it."""
+    args, env = MODES[mode]
+    paths = release(index, tmp_path)
+    for path in paths:
+        Path(f"{path}.publish.attestation").write_text(json.dumps({"version": LINES}))
+
+    run = tpublish(
+        "upload", "--repository-url", index.upload_url, "--token", index.add_api_token(),
+        "--no-progress", "--attestations", *args, *paths, env=env,
+    )  # fmt: skip
+
+    assert run.exit_code == 2, run.output
+    assert_nothing_forged(run.stdout, gitlab=mode == "gitlab")
+    assert_nothing_forged(run.stderr, gitlab=mode == "gitlab")
+    assert "pwned" in run.output
+    assert index.requests == []
