@@ -42,7 +42,15 @@ def error_boundary(console: Console, debug: bool) -> Iterator[None]:
         sys.exit(internal.exit_code)
 
 
-def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
+def report_error(console: Console, exc: TPublishError) -> None:
+    """Show an error whose exit code the command returns itself, after a ``--json`` document
+    that already carries it: the lines on stderr and the CI annotation, no second document."""
+    _show_error(console, exc, debug=False, document=False)
+
+
+def _show_error(
+    console: Console, exc: TPublishError, debug: bool, *, document: bool = True
+) -> None:
     # Showing an error needs these; --help and --version never do.
     from tpublish.dists.distribution import InvalidDistributions
     from tpublish.output.summary import error_document
@@ -52,11 +60,11 @@ def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
 
         console.verbose_mode = True
         console.verbose("".join(traceback.format_exception(exc)))
-    if console.json_mode:
-        document: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
+    if console.json_mode and document:
+        shown: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
         if isinstance(exc, InvalidDistributions):
-            document["files"] = [error_document(e) for e in exc.errors]
-        console.emit_json(document)
+            shown["files"] = [error_document(e) for e in exc.errors]
+        console.emit_json(shown)
     if isinstance(exc, InvalidDistributions):
         for file_error in exc.errors:
             console.error(file_error)
