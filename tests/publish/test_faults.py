@@ -442,7 +442,10 @@ def test_a_rerun_with_skip_existing_finishes_a_half_uploaded_release(
     assert_index_holds(index, dist)
     # The index listed the wheel before the first byte: only the sdist is sent.
     assert outcomes(report) == {wheel.name: "skipped", sdist.name: "uploaded"}
-    assert [r.content_filename for r in index.uploads if r.status == 200] == [wheel.name, sdist.name]
+    assert [r.content_filename for r in index.uploads if r.status == 200] == [
+        wheel.name,
+        sdist.name,
+    ]
 
 
 # -- Ctrl-C ---------------------------------------------------------------------------------------------

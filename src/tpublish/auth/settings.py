@@ -217,7 +217,9 @@ def _from_section(name: str, name_source: str | None, pypirc: Pypirc) -> Reposit
 def _section_repository(
     section: PypircSection, url: str, url_source: str, display: str
 ) -> Repository:
-    has_credentials = section.username is not None or section.password is not None
+    has_credentials = (
+        section.username is not None or section.password is not None or section.anonymous
+    )
     return Repository(
         name=section.name,
         url=url,

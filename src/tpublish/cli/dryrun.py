@@ -186,8 +186,8 @@ def _show(
     if preflight.unreadable:
         console.info(f"  the index could not be read for: {', '.join(preflight.unreadable)}")
     if login.trusted is not None:
-        console.info(f"  as {login.description}: token exchange succeeded")
+        console.info(f"  credential: {login.description}: token exchange succeeded")
     elif login.source is not None:
-        console.info(f"  as {login.description}")
+        console.info(f"  credential: {login.description}")
     elif interactive:
         console.info("  no credential configured: a real run would prompt for one")

@@ -44,9 +44,10 @@ class RepositoryURLError(InputError):
 class Sent:
     """The index answered the upload of one file."""
 
-    stored: bool  # False: the index says a file of that name already exists (or devpi: identical)
+    stored: bool  # False: the index says a file of that name already exists
     digests: Digests | None  # what was sent, when the whole body went out
     message: str  # the server's words (for an "already exists" answer)
+    identical: bool = False  # the index itself says it holds these very bytes (devpi's 200)
 
 
 def upload_file(
@@ -94,7 +95,7 @@ def interpret(response: httpx.Response, upload_url: str, digests: Digests | None
     """What the index's answer to an upload means."""
     status = response.status_code
     if says_identical(response):  # devpi: 200, but the file was there already
-        return Sent(stored=False, digests=digests, message=server_message(response))
+        return Sent(stored=False, digests=digests, message=server_message(response), identical=True)
     if 200 <= status < 300:
         return Sent(stored=True, digests=digests, message="")
     if 300 <= status < 400:

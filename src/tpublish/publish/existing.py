@@ -29,10 +29,15 @@ class ExistingFiles:
         self.credentials = credentials
         self.skip_existing = skip_existing
 
-    def settle(self, result: FileResult, message: str, response_lost: bool) -> None:
-        """The index has a file of this name: set the outcome, or raise if it is not ours."""
+    def settle(
+        self, result: FileResult, message: str, response_lost: bool, *, identical: bool = False
+    ) -> None:
+        """The index has a file of this name: set the outcome, or raise if it is not ours.
+
+        ``identical``: the index compared the bytes itself and says so (devpi), no look-up needed.
+        """
         assert result.digests is not None
-        same = self.same_content(result)
+        same = True if identical else self.same_content(result)
         if same is False:
             raise UploadError(
                 f"a different file named {result.dist.filename} is already on the index",

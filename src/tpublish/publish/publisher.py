@@ -170,7 +170,7 @@ class Publisher:
             if sent.stored:
                 result.outcome = UPLOADED
                 return
-            self.existing.settle(result, sent.message, response_lost)
+            self.existing.settle(result, sent.message, response_lost, identical=sent.identical)
             return
 
     def _sent(self, dist: Distribution, nbytes: int) -> None:
