@@ -7,8 +7,9 @@ them once and exits with the class's code:
 ====  =========================================================================================
 code  meaning
 ====  =========================================================================================
-0     every file was uploaded or skipped (or: ``--dry-run`` / ``check`` found nothing wrong)
-1     the index refused at least one file (the report says which and why)
+0     every file was uploaded or skipped (``--dry-run`` exits as the real run would; ``check``:
+      nothing wrong)
+1     the index refused at least one file, or already holds one (the report says which and why)
 2     bad input: a missing or invalid distribution, a bad option, an unreadable config file
 3     credentials: none found, or the index refused them (401/403)
 4     network: could not connect, timed out, TLS failure, or the index kept failing (5xx)

@@ -14,8 +14,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0    every file uploaded or skipped (dry run: a real run would start)
-  1    the index refused a file (see the report)
+  0    every file uploaded or skipped (--dry-run: as a real run would exit)
+  1    the index refused a file or already holds one (see the report)
   2    bad input: a missing or invalid file, a bad option or config file
   3    credentials missing, or refused by the index (401/403)
   4    network: connection, timeout, TLS, or the index kept failing
