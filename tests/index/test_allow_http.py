@@ -8,50 +8,24 @@ to use it) these tests are skipped.
 
 from __future__ import annotations
 
-import os
-import shlex
-import shutil
-import subprocess
-import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
 
 from builders import make_sdist, make_wheel
-from cli_helpers import Run
 from fakeindex import FakeIndex
+from hosts import SKIP_REASON, hosts_file, private_hosts_work, tpublish_seeing
 from tpublish.errors import EXIT_INPUT, EXIT_OK
 
 HOST = "pypi.internal"
 PLAIN = (("Description-Content-Type", "text/markdown"),)
 
-
-@cache
-def private_hosts_work() -> bool:
-    """Whether this machine lets us bind-mount our own /etc/hosts in a mount namespace."""
-    if shutil.which("unshare") is None or not Path("/etc/hosts").exists():
-        return False
-    probe = subprocess.run(
-        ["unshare", "-m", "sh", "-c", "mount --bind /etc/hosts /etc/hosts"],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(
-    not private_hosts_work(), reason="needs `unshare -m` and mount (root or user namespaces)"
-)
+pytestmark = pytest.mark.skipif(not private_hosts_work(), reason=SKIP_REASON)
 
 
 @pytest.fixture
-def hosts_file(tmp_path: Path) -> Path:
-    """This machine's /etc/hosts plus ``pypi.internal`` on 127.0.0.1."""
-    path = tmp_path / "hosts"
-    path.write_text(Path("/etc/hosts").read_text() + f"\n127.0.0.1 {HOST}\n")
-    return path
+def hosts(tmp_path: Path) -> Path:
+    return hosts_file(tmp_path, HOST)
 
 
 @pytest.fixture
@@ -62,31 +36,15 @@ def dist(tmp_path: Path) -> list[Path]:
     ]
 
 
-def tpublish_seeing(hosts: Path, *args: str, env: dict[str, str] | None = None) -> Run:
-    """``python -m tpublish ARGS`` in a mount namespace whose /etc/hosts is ``hosts``."""
-    command = shlex.join([sys.executable, "-m", "tpublish", *args])
-    script = f"mount --bind {shlex.quote(str(hosts))} /etc/hosts && exec {command}"
-    completed = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    return Run(completed.returncode, completed.stdout, completed.stderr)
-
-
 def url_of(index: FakeIndex) -> str:
     return f"http://{HOST}:{index.url.rsplit(':', 1)[1]}/legacy/"
 
 
 def test_plain_http_to_another_host_is_refused_and_the_refusal_names_the_way_out(
-    index: FakeIndex, token: str, hosts_file: Path, dist: list[Path]
+    index: FakeIndex, token: str, hosts: Path, dist: list[Path]
 ) -> None:
     run = tpublish_seeing(
-        hosts_file, "upload", "--repository-url", url_of(index), "-t", token, *map(str, dist)
+        hosts, "upload", "--repository-url", url_of(index), "-t", token, *map(str, dist)
     )
 
     assert run.exit_code == EXIT_INPUT
@@ -101,14 +59,14 @@ def test_plain_http_to_another_host_is_refused_and_the_refusal_names_the_way_out
 def test_allow_http_uploads_with_a_warning_on_every_run(
     index: FakeIndex,
     token: str,
-    hosts_file: Path,
+    hosts: Path,
     dist: list[Path],
     args: list[str],
     env: dict[str, str],
 ) -> None:
     common = ["upload", "--repository-url", url_of(index), "-t", token, "--skip-existing", *args]
 
-    runs = [tpublish_seeing(hosts_file, *common, *map(str, dist), env=env) for _ in range(2)]
+    runs = [tpublish_seeing(hosts, *common, *map(str, dist), env=env) for _ in range(2)]
 
     for run in runs:
         assert run.exit_code == EXIT_OK, run.output

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import socket
 import ssl
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,48 +22,10 @@ from builders import make_release, make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex, fake_index
 from servers import PyPIServer, pypiserver
+from tlsfront import TLSFront
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_NETWORK, EXIT_OK
 
 PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
-
-
-class TLSFront:
-    """Accept TLS on 127.0.0.1 with ``context`` and relay the plain bytes to ``backend``."""
-
-    def __init__(self, context: ssl.SSLContext, backend: tuple[str, int]) -> None:
-        self.context, self.backend = context, backend
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
-        self.handshake_errors: list[str] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                raw, _ = self.listener.accept()
-                threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
-
-    def _serve(self, raw: socket.socket) -> None:
-        try:
-            tls = self.context.wrap_socket(raw, server_side=True)
-        except OSError as exc:
-            self.handshake_errors.append(str(exc))
-            raw.close()
-            return
-        with tls, socket.create_connection(self.backend) as plain:
-            threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
-            _pump(tls, plain)
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            sink.sendall(data)
-    with contextlib.suppress(OSError):
-        sink.shutdown(socket.SHUT_WR)
 
 
 @dataclass(frozen=True)
