@@ -12,12 +12,14 @@ client cannot know: tpublish warns.
 from __future__ import annotations
 
 import functools
+import re
 
 from packaging.utils import canonicalize_name
 
 from tpublish.rules.findings import Finding, warning
 
 _HELP = "See https://pypi.org/help/#project-name for more information."
+_SEPARATORS = re.compile(r"[-_.]+")  # packaging's canonicalize_name, without its checks
 
 
 @functools.lru_cache(maxsize=1)
@@ -26,13 +28,16 @@ def stdlib_names() -> frozenset[str]:
     # Imported here: only a release's name check needs the lists (~20 ms to load them).
     import stdlib_list
 
-    names: set[str] = set()
+    modules: set[str] = set()
     for version in stdlib_list.short_versions:
-        for module in stdlib_list.stdlib_list(version):
-            parts = module.split(".")
-            for end in range(1, len(parts) + 1):
-                names.add(canonicalize_name(".".join(parts[:end]).strip("-_.")))
-    return frozenset(names)
+        modules.update(stdlib_list.stdlib_list(version))
+    prefixes = {module[:end] for module in modules for end in _prefix_ends(module)}
+    return frozenset(_SEPARATORS.sub("-", p.strip("-_.")).lower() for p in prefixes)
+
+
+def _prefix_ends(module: str) -> list[int]:
+    """Where each dotted prefix of ``module`` ends: ``a.b.c`` gives a, a.b and a.b.c."""
+    return [i for i, char in enumerate(module) if char == "."] + [len(module)]
 
 
 @functools.lru_cache(maxsize=64)

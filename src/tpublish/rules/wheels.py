@@ -67,7 +67,7 @@ def wheel_findings(dist: Distribution, *, deep: bool = True) -> list[Finding]:
         if deep:
             findings += record_findings(dist, zf, dist_info)
             findings += entry_points_findings(dist, zf, dist_info)
-            findings += zip_scan_findings(zf)
+            findings += zip_scan_findings(dist.path, zf)
     return findings
 
 
