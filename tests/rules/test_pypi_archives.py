@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from zipcraft import STORED, UTF8_FLAG, Entry, build, extra, unicode_path
 
 from builders import make_sdist, make_wheel, metadata_text
 from cli_helpers import tpublish
 from tpublish.rules.checker import check_files
+from zipcraft import STORED, UTF8_FLAG, Entry, build, extra, unicode_path
 
 DIST_INFO = "demo_pkg-1.0.0.dist-info"
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"

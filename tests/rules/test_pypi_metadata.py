@@ -395,3 +395,28 @@ def test_file_over_the_size_limit_is_a_warning_in_pypis_words(tmp_path: Path) ->
     ]
     exact = _pad_to(wheel(tmp_path / "e", payload_size=limit - 2000), limit)
     assert findings(exact, size_limit=limit) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "code"),
+    [
+        ("Home-page", "https://example.com/docs/[1]", "invalid-url"),
+        ("Project-URL", "Docs, https://example.com/?q=[1]", "invalid-project-url"),
+        ("Author-email", "jane@Janes-MacBook-Pro.local", "invalid-email"),
+        ("Classifier", "Programming Language :: Klingon", "invalid-classifier"),
+        ("Requires-Dist", "demo @ https://example.com/demo.tar.gz", "direct-dependency"),
+    ],
+)
+def test_warehouse_field_rules_only_warn_for_another_index(
+    tmp_path: Path, header: str, value: str, code: str
+) -> None:
+    """pypiserver and devpi take these values as they are: PyPI's field rules only warn there."""
+    path = make_wheel(tmp_path, extra_metadata=[DCT, (header, value)])
+    assert [f[:2] for f in findings(path)] == [("error", code)]
+    (other,) = findings(path, pypi=False)
+    assert other[:2] == ("warning", code)
+    upload = ("upload", "--dry-run", "--non-interactive", "--token", "pypi-test-token")
+    result = tpublish(*upload, "--repository-url", "http://127.0.0.1:9/legacy/", str(path))
+    assert result.exit_code == 0, result.output
+    result = tpublish(*upload, "--repository-url", "https://test.pypi.org/legacy/", str(path))
+    assert result.exit_code == 2

@@ -67,6 +67,15 @@ PYPI_POLICY = frozenset(
         "zip-framing",
         "obfuscated-code",
         "exposed-token",
+        # Warehouse's own field rules, beyond the core-metadata spec that packaging enforces:
+        # indexes such as pypiserver and devpi take these values as they are.
+        "invalid-url",
+        "invalid-project-url",
+        "invalid-email",
+        "invalid-classifier",
+        "deprecated-classifier",
+        "summary-too-long",
+        "direct-dependency",
     }
 )
 # Reader warnings the rules above restate in the index's words (and with their severity).
