@@ -6,10 +6,12 @@ Nothing is sent before every file has been read and checked and a credential is 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tpublish.auth.credentials import no_credential_error
 from tpublish.auth.login import choose_login
+from tpublish.cli.attest import Attesting
 from tpublish.cli.target import make_http_client, refuse_clear_text, resolve_target
 from tpublish.dists import attestations
 from tpublish.dists.distribution import release_url
@@ -23,6 +25,8 @@ from tpublish.publish.retry import RetryPolicy
 from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from tpublish.auth.login import Login
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from tpublish.cli.options import UploadOptions
     from tpublish.dists.attestations import Attested
     from tpublish.dists.distribution import Distribution
+    from tpublish.errors import TPublishError
     from tpublish.index.multipart import Digests
     from tpublish.output.console import Console
 
@@ -38,7 +43,11 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
     repository = resolve_target(console, options.target)
     refuse_clear_text(repository)
     dists = load_files(console, paths, no_check=options.no_check, upload_url=repository.url)
-    attested = load_attestations(console, dists) if options.attestations else None
+    attesting = Attesting(console, options, repository, dists)
+    # Signing makes the attestations --attestations sends: those are checked once signing is done.
+    early = options.attestations and not attesting.may_sign
+    attested = load_attestations(console, dists, attesting.sha256) if early else None
+    attesting.before_login()
     interactive = not options.credentials.non_interactive and _stdin_is_a_terminal()
     with make_http_client(repository, options.network) as client:
         login = choose_login(
@@ -51,13 +60,21 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
         )
         console.verbose(f"credential: {login.description}")
         try:
+            attesting.after_login(login)
+            if options.attestations and attested is None and not attesting.active:
+                attested = load_attestations(console, dists, attesting.sha256)
             if attested is not None and login.source is not None:
                 attestations.check_credential(repository.url, trusted=login.trusted is not None)
             if options.dry_run:
-                return dry_run(console, repository, dists, login, interactive)
+                return dry_run(console, repository, dists, login, interactive, attesting)
             if login.source is None:
                 raise no_credential_error(repository)
-            return publish_release(console, repository, client, dists, login, options, attested)
+            if attesting.active:  # every file signed before the first byte is sent
+                attested = attesting.sign(deadline=options.network.timeout)
+            explain = attesting.explain if attesting.active else attestations.explain_refusal
+            return publish_release(
+                console, repository, client, dists, login, options, attested, explain
+            )
         finally:
             if login.trusted is not None:
                 login.trusted.burn()
@@ -86,9 +103,11 @@ def load_files(
     return dists
 
 
-def load_attestations(console: Console, dists: list[Distribution]) -> Attested:
+def load_attestations(
+    console: Console, dists: list[Distribution], sha256: Callable[[Path], str]
+) -> Attested:
     """``--attestations``: every file's PEP 740 attestations, checked before anything is sent."""
-    attested = attestations.load(dists, lambda path: hash_file(path).sha256)
+    attested = attestations.load(dists, sha256)
     for dist in dists:
         console.verbose(f"attestations for {dist.filename}: {', '.join(attested.kinds[dist.path])}")
     return attested
@@ -134,12 +153,15 @@ def dry_run(
     dists: list[Distribution],
     login: Login,
     interactive: bool,
+    attesting: Attesting | None = None,
 ) -> int:
 
     would_start = login.source is not None or interactive
     digests = {d.path: hash_file(d.path) for d in dists}
     if console.json_mode:
-        console.emit_json(plan_document(repository, dists, digests, login, would_start))
+        document = plan_document(repository, dists, digests, login, would_start)
+        document["attestations"] = attesting.document() if attesting else None
+        console.emit_json(document)
     else:
         console.info(f"Dry run: would upload {len(dists)} file(s) to {repository.url}")
         for dist in dists:
@@ -152,6 +174,8 @@ def dry_run(
             console.info(f"  as {login.description}")
         elif interactive:
             console.info("  no credential configured: a real run would prompt for one")
+        for line in attesting.describe() if attesting else ():
+            console.info(line)
     if not would_start:
         raise no_credential_error(repository)
     return EXIT_OK
@@ -165,6 +189,7 @@ def publish_release(
     login: Login,
     options: UploadOptions,
     attested: Attested | None = None,
+    explain: Callable[[TPublishError, Distribution], TPublishError] | None = None,
 ) -> int:
 
     assert login.source is not None
@@ -178,7 +203,7 @@ def publish_release(
             *(attested.fields(dist) if attested else []),
         ],
         **(
-            {"explain": attestations.explain_refusal} if attested is not None else {}
+            {"explain": explain or attestations.explain_refusal} if attested is not None else {}
         ),  # its refusals, explained
     )
     index = Index(client, repository.url)
