@@ -72,7 +72,8 @@ def written(dist: Path, name: str) -> dict[str, object]:
 def test_github_job_signs_every_file_and_the_index_verifies_them(
     index: FakeIndex, sigstore: FakeSigstore, dist: Path, tmp_path: Path
 ) -> None:
-    run = upload(index, dist, "--attest", "-v", env=github_signing_env(index, sigstore, tmp_path))
+    env = github_signing_env(index, sigstore, tmp_path)
+    run = upload(index, dist, "--attest", "-v", env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     for name in (WHEEL, SDIST):
@@ -148,6 +149,20 @@ def test_trusted_publishing_to_another_index_does_not_sign_by_default(
     assert sigstore.requests == []
     assert audiences_asked(index) == ["pypi"]
     assert not list(dist.glob("*.attestation"))
+
+
+def test_the_json_report_names_the_attestations_the_index_took(
+    index: FakeIndex, sigstore: FakeSigstore, dist: Path, tmp_path: Path
+) -> None:
+    run = upload(
+        index, dist, "--attest", "--json", env=github_signing_env(index, sigstore, tmp_path)
+    )
+
+    assert run.exit_code == EXIT_OK, run.output
+    files = {f["filename"]: f for f in json.loads(run.stdout)["files"]}
+    assert files[WHEEL]["attestations"] == [f"{WHEEL}.publish.attestation"]
+    assert files[SDIST]["attestations"] == [f"{SDIST}.publish.attestation"]
+    verify_received(index, sigstore, GITHUB, SDIST)
 
 
 # -- existing attestations -----------------------------------------------------------------------

@@ -10,9 +10,11 @@ index's state: nothing was stored.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,17 +211,51 @@ def test_fulcio_failure_is_explained_and_nothing_is_uploaded(
 
 
 def test_fulcio_down(index: FakeIndex, sigstore: FakeSigstore, dist: Path, tmp_path: Path) -> None:
-    env = github_signing_env(index, sigstore, tmp_path)
+    summary = tmp_path / "step-summary.md"
+    env = {**github_signing_env(index, sigstore, tmp_path), "GITHUB_STEP_SUMMARY": str(summary)}
     sigstore.take_down("fulcio")
 
     run = upload(index, dist, env=env)
 
     assert run.exit_code == EXIT_NETWORK
-    assert (
-        f"error: could not reach Fulcio at {sigstore.fulcio_url} when asked for the signing "
-        "certificate: connection refused" in run.stderr
+    message = (
+        f"could not reach Fulcio at {sigstore.fulcio_url} when asked for the signing "
+        "certificate: connection refused"
     )
+    assert f"error: {message}" in run.stderr
     assert "hint: check the Sigstore instance named by --sigstore-trust-config" in run.stderr
+    # gh-action-pypi-publish's title, on the run's page and in its summary
+    assert f"::error::Attestation generation failure: {message}" in run.stdout
+    assert summary.read_text().startswith(f"## Attestation generation failure\n\n{message}")
+    nothing_happened(index, dist)
+
+
+def test_public_instance_out_of_reach(
+    index: FakeIndex, dist: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --sigstore-trust-config the trust root comes from Sigstore's TUF repository."""
+    connect = socket.socket.connect
+
+    def loopback_only(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in (
+            "127.0.0.1",
+            "::1",
+        ):
+            raise OSError(f"test refused a connection to {address!r}")
+        connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    index.add_publisher("github", ["demo-pkg"])
+
+    run = upload(index, dist, env=github_env(index))
+
+    assert run.exit_code == EXIT_NETWORK
+    assert (
+        "could not fetch the trust root of Sigstore's public instance from "
+        "https://tuf-repo-cdn.sigstore.dev" in run.stderr
+    )
+    assert "hint: check the job's network access to *.sigstore.dev" in run.stderr
+    assert not index.requests_to("/_/oidc/mint-token")
     nothing_happened(index, dist)
 
 

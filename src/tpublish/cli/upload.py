@@ -21,6 +21,7 @@ from tpublish.index.remote import Index
 from tpublish.output import ci
 from tpublish.output.text import human_size
 from tpublish.publish.publisher import Options, Publisher
+from tpublish.publish.report import UPLOADED
 from tpublish.publish.retry import RetryPolicy
 from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
 
@@ -210,6 +211,9 @@ def publish_release(
     with console.uploading(dists) as emit:
         report = Publisher(index, login.source, publish_options, emit).run(dists)
     report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
+    for result in report.results:  # the index stored them with the file only if it stored the file
+        if attested is not None and result.outcome == UPLOADED:
+            result.attestations = list(attested.kinds.get(result.dist.path, ()))
     console.summary(report)
     ci.report_upload(report, stream=sys.stderr if console.json_mode else None)
     # stderr carries the failures in --json mode too: stdout is the report, the log is for people.
