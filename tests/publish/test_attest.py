@@ -30,7 +30,7 @@ from sign_helpers import (
     trust_env,
     verify_received,
 )
-from tpublish.errors import EXIT_INPUT, EXIT_OK
+from tpublish.errors import EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 SLSA = "https://slsa.dev/provenance/v1"
@@ -301,3 +301,27 @@ def test_dry_run_fails_as_the_real_run_would_without_an_identity(
 
     assert run.exit_code == 5
     assert "no OIDC token for signing" in run.stderr
+
+
+def test_the_ci_providers_words_cannot_command_the_runner(
+    index: FakeIndex, sigstore: FakeSigstore, dist: Path, tmp_path: Path
+) -> None:
+    """Claims reach the log through the identity shown and Fulcio's certificate: one line each.
+    (An API token: the exchange's own display of claims is not what this test is about.)"""
+    env = github_signing_env(index, sigstore, tmp_path)
+    hostile = "octo/demo/.github/workflows/release.yml@refs/tags/v1\n::warning::pwned\x1b[2J"
+    index.github_claims.update(workflow_ref=hostile, job_workflow_ref=hostile)
+    token = index.add_api_token()
+
+    run = upload(index, dist, "--attest", "-v", "--dry-run", "--token", token, env=env)
+    real = upload(index, dist, "--attest", "-v", "--token", token, env=env)
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert (
+        real.exit_code == EXIT_UPLOAD
+    )  # this index takes attestations from trusted publishing only
+    assert len(sigstore.rekor.entries) == 2
+    for output in (run.stdout, run.stderr, real.stdout, real.stderr):
+        assert not any(line.startswith("::warning::pwned") for line in output.splitlines())
+        assert "\x1b[2J" not in output
+    assert "release.yml@refs/tags/v1\\n::warning::pwned\\x1b[2J with the Sigstore" in real.stderr

@@ -18,6 +18,7 @@ from tpublish.auth.claims import decode_claims, github_fork_pull_request, issuer
 from tpublish.auth.oidc import PROVIDERS, detect_provider
 from tpublish.errors import SigningError
 from tpublish.redact import redact, register_secret
+from tpublish.untrusted import printable
 
 AUDIENCE = "sigstore"
 GITLAB_VARIABLE = "SIGSTORE_ID_TOKEN"  # id's rule: the audience upper-cased + _ID_TOKEN
@@ -49,10 +50,12 @@ class SigningIdentity:
         """Whom the signing certificate will name: for CI jobs, Fulcio's Build Config URI."""
         kind = issuer_kind(self.claims)
         if kind == "GitHub" and self.claims.get("workflow_ref"):
-            return f"https://github.com/{self.claims['workflow_ref']}"
-        if kind == "GitLab" and self.claims.get("ci_config_ref_uri"):
-            return f"https://{self.claims['ci_config_ref_uri']}"
-        return f"{self.claims.get('sub', '?')} (issuer {self.claims.get('iss', '?')})"
+            named = f"https://github.com/{self.claims['workflow_ref']}"
+        elif kind == "GitLab" and self.claims.get("ci_config_ref_uri"):
+            named = f"https://{self.claims['ci_config_ref_uri']}"
+        else:
+            named = f"{self.claims.get('sub', '?')} (issuer {self.claims.get('iss', '?')})"
+        return printable(named)  # the CI provider's words: shown, so made safe to show
 
     @property
     def expires(self) -> float | None:

@@ -22,6 +22,7 @@ from tpublish.dists import attestations
 from tpublish.errors import TPublishError, UploadError
 from tpublish.index.multipart import hash_file
 from tpublish.publish import attest, signing
+from tpublish.untrusted import printable
 
 if TYPE_CHECKING:
     from tpublish.auth.login import Login
@@ -46,12 +47,10 @@ class Attesting:
         repository: Repository,
         dists: list[Distribution],
     ) -> None:
-        self.console, self.options, self.repository, self.dists = (
-            console,
-            options,
-            repository,
-            dists,
-        )
+        self.console = console
+        self.options = options
+        self.repository = repository
+        self.dists = dists
         self.mode = options.attest  # True, False, or None: by default
         self.active = False
         self.plan: attest.Plan | None = None
@@ -109,7 +108,8 @@ class Attesting:
         if claims.get("iss") == GITHUB_ISSUER and reusable_workflow_warning(claims):
             self.console.warning(
                 "not signing attestations: in a reusable workflow the signing certificate names "
-                f"the calling workflow ({claims.get('workflow_ref')}), not the trusted publisher "
+                f"the calling workflow ({printable(str(claims.get('workflow_ref')))}), not the "
+                "trusted publisher "
                 "the index verifies them against (--attest signs anyway)"
             )
             return "a reusable workflow"
@@ -196,7 +196,8 @@ class Attesting:
             path = attest.write(signed)
             done.append(signed)
             self.signed_as[signed.item.path] = signed.signed_as
-            where = f" (transparency log index {signed.log_index})" if signed.log_index else ""
+            index = signed.log_index
+            where = f" (transparency log index {index})" if index is not None else ""
             self.console.verbose(f"signed {signed.item.filename}: wrote {path.name}{where}")
 
         try:
@@ -232,7 +233,8 @@ class Attesting:
             "this job signs the file anew"
         )
         if claims.get("iss") == GITHUB_ISSUER:
-            details.append(f"the upload's trusted publisher: {claims.get('job_workflow_ref')}")
+            publisher = printable(str(claims.get("job_workflow_ref")))
+            details.append(f"the upload's trusted publisher: {publisher}")
             if reusable_workflow_warning(claims):
                 hint = (
                     "this job runs in a reusable workflow: the signing certificate names the "

@@ -19,6 +19,7 @@ not is reported as the service not answering. Failures are explained in ``signin
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -202,6 +203,14 @@ def sign_all(
         stop.set()
 
 
+def _quiet_sigstore() -> None:
+    """sigstore logs a warning when a timestamp authority fails (the signature stands without
+    it); without a handler Python would print that, unfiltered, on stderr. tpublish speaks for it."""
+    logger = logging.getLogger("sigstore")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
 def _work(
     items: Sequence[ToSign],
     token: str,
@@ -215,6 +224,7 @@ def _work(
         from sigstore.oidc import IdentityToken
         from sigstore.sign import SigningContext
 
+        _quiet_sigstore()
         context = SigningContext.from_trust_config(trust.config)
         with context.signer(IdentityToken(token)) as signer:
             steps.put(("certificate", None))
@@ -231,11 +241,12 @@ def _work(
 def _signed(item: ToSign, attestation: Any) -> Signed:
     entries = attestation.verification_material.transparency_entries
     index = entries[0].get("logIndex") if entries else None
+    workflow = attestation.certificate_claims.get(BUILD_CONFIG_URI)
     return Signed(
         item,
         attestation.model_dump_json(),
         int(index) if isinstance(index, (int, str)) and str(index).isdigit() else None,
-        attestation.certificate_claims.get(BUILD_CONFIG_URI),
+        outside_text(workflow) if workflow else None,
     )
 
 
