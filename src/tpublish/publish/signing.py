@@ -36,6 +36,7 @@ from tpublish.publish.signing_failures import (
     outside_text,
     retry_hint,
 )
+from tpublish.untrusted import printable
 
 EXTRA = "attest"
 INSTALL_LINE = "pip install 'tpublish[attest]'"
@@ -72,7 +73,9 @@ class Trust:
 
     @property
     def source(self) -> str:
-        return PUBLIC_INSTANCE if self.path is None else f"the Sigstore instance of {self.path}"
+        if self.path is None:
+            return PUBLIC_INSTANCE
+        return f"the Sigstore instance of {printable(self.path)}"
 
 
 def load_trust(path: str | None) -> Trust:
@@ -89,18 +92,28 @@ def load_trust(path: str | None) -> Trust:
                 f"{network_reason(exc)}",
                 hint="check the job's network access to *.sigstore.dev, or upload with --no-attest",
             ) from exc
-        return _services(config, None)
+        try:
+            return _services(config, None)
+        except (ValueError, SigstoreError) as exc:
+            raise SigningError(
+                f"{PUBLIC_INSTANCE} published a trust configuration this sigstore release cannot "
+                f"use: {_validation_text(exc)}",
+                hint=f"upgrade tpublish's Sigstore libraries ({INSTALL_LINE} --upgrade), or "
+                "upload with --no-attest",
+            ) from exc
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise InputError(f"--sigstore-trust-config {path}: cannot be read: {reason}") from exc
+        raise InputError(
+            f"--sigstore-trust-config {printable(path)}: cannot be read: {reason}"
+        ) from exc
     try:
         config = ClientTrustConfig.from_json(text)
         return _services(config, path)
     except (ValueError, SigstoreError) as exc:
         raise InputError(
-            f"--sigstore-trust-config {path}: not a Sigstore client trust configuration: "
+            f"--sigstore-trust-config {printable(path)}: not a Sigstore client trust configuration: "
             f"{_validation_text(exc)}",
             hint="give the JSON document of media type "
             "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json (trustedRoot + signingConfig)",
