@@ -243,6 +243,7 @@ def test_json_report_describes_each_file(index: FakeIndex, token: str, tmp_path:
             "outcome": "uploaded",
             "note": None,
             "attempts": 1,
+            "attestations": [],
             "error": None,
         }
 

@@ -11,7 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from tpublish.errors import EXIT_INTERRUPTED, TPublishError, TrustedPublishingError
+from tpublish.errors import (
+    EXIT_INTERRUPTED,
+    SigningError,
+    TPublishError,
+    TrustedPublishingError,
+)
 
 if TYPE_CHECKING:
     from tpublish.output.console import Console
@@ -78,9 +83,15 @@ def _annotate_in_ci(exc: TPublishError) -> None:
 
     lines = [str(exc), *([exc.hint] if exc.hint else []), *exc.details]
     if isinstance(exc, TrustedPublishingError):
-        ci.annotate("error", "Trusted publishing exchange failure: " + "\n".join(lines))
+        # gh-action-pypi-publish's titles, so a failed run reads the same whichever tool ran
+        title = (
+            "Attestation generation failure"
+            if isinstance(exc, SigningError)
+            else "Trusted publishing exchange failure"
+        )
+        ci.annotate("error", f"{title}: " + "\n".join(lines))
         body = "\n".join(f"    {line}" for line in lines[1:])
-        ci.append_step_summary(f"## Trusted publishing exchange failure\n\n{lines[0]}\n\n{body}")
+        ci.append_step_summary(f"## {title}\n\n{lines[0]}\n\n{body}")
     else:
         ci.annotate("error", "\n".join(lines), file=str(exc.path) if exc.path else None)
     for file_error in getattr(exc, "errors", ()):  # InvalidDistributions: one per bad file

@@ -24,6 +24,7 @@ from tpublish.publish.preflight import DIFFERENT, NEW, SAME, UNKNOWN, UNVERIFIED
 if TYPE_CHECKING:
     from tpublish.auth.login import Login
     from tpublish.auth.settings import Repository
+    from tpublish.cli.attest import Attesting
     from tpublish.cli.options import UploadOptions
     from tpublish.dists.distribution import Distribution
     from tpublish.index.multipart import Digests
@@ -65,6 +66,7 @@ def dry_run(
     login: Login,
     interactive: bool,
     options: UploadOptions,
+    attesting: Attesting | None = None,
 ) -> int:
     """Show what a real run would do to each file; return the exit code it would have."""
     would_start = login.source is not None or interactive
@@ -76,10 +78,13 @@ def dry_run(
     exit_code = error.exit_code if error else (EXIT_UPLOAD if refused else EXIT_OK)
     if console.json_mode:
         document = plan_document(repository, predictions, login, preflight, would_start, exit_code)
+        document["attestations"] = attesting.document() if attesting else None
         document["error"] = error_document(error) if error else None
         console.emit_json(document)
     else:
         _show(console, repository, predictions, login, interactive, preflight)
+        for line in attesting.describe() if attesting else ():
+            console.info(line)
     if error is not None:
         report_error(console, error)  # on stderr: the one JSON document already holds it
     elif refused and not console.json_mode:

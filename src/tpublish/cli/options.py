@@ -42,6 +42,8 @@ class UploadOptions:
     dry_run: bool = False
     comment: str | None = None
     attestations: bool = False
+    attest: bool | None = None  # None: decided by the run (trusted publishing to PyPI)
+    sigstore_trust_config: str | None = None
     retries: int = 4
     retry_backoff: float = 1.0
     no_check: bool = False
@@ -129,6 +131,8 @@ def upload_options(kwargs: dict[str, Any]) -> UploadOptions:
         dry_run=kwargs["dry_run"],
         comment=kwargs["comment"],
         attestations=kwargs["attestations"],
+        attest=kwargs["attest"],
+        sigstore_trust_config=kwargs["sigstore_trust_config"],
         retries=kwargs["retries"],
         retry_backoff=kwargs["retry_backoff"],
         no_check=kwargs["no_check"],

@@ -19,7 +19,7 @@ Exit codes:
   2    bad input: a missing or invalid file, a bad option or config file
   3    credentials missing, or refused by the index (401/403)
   4    network: connection, timeout, TLS, or the index kept failing
-  5    trusted publishing: no CI identity, or the token exchange failed
+  5    trusted publishing: no CI identity, the token exchange or signing failed
   130  interrupted"""
 
 
@@ -187,6 +187,23 @@ def release_options(func: F) -> F:
             envvar="TPUBLISH_ATTESTATIONS",
             help="Also upload each file's PEP 740 attestations (<file>.<kind>.attestation beside it); "
             "every file must have one. [env: TPUBLISH_ATTESTATIONS]",
+        ),
+        click.option(
+            "--attest/--no-attest",
+            default=None,
+            envvar="TPUBLISH_ATTEST",
+            help="Sign each file with the CI job's identity (Sigstore) into a PEP 740 publish "
+            "attestation, write it beside the file (<file>.publish.attestation) and upload it "
+            "with the file. Default: on for trusted publishing to PyPI or TestPyPI when "
+            "tpublish[attest] is installed. [env: TPUBLISH_ATTEST]",
+        ),
+        click.option(
+            "--sigstore-trust-config",
+            metavar="PATH",
+            envvar="TPUBLISH_SIGSTORE_TRUST_CONFIG",
+            help="Sign with the Sigstore instance of this client trust configuration (JSON: "
+            "trusted root and signing config). [default: Sigstore's public instance; env: "
+            "TPUBLISH_SIGSTORE_TRUST_CONFIG]",
         ),
         click.option(
             "--retries",

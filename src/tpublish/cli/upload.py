@@ -8,17 +8,18 @@ outcome (``dryrun``).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
 from tpublish.auth.credentials import no_credential_error
 from tpublish.auth.login import choose_login
+from tpublish.cli.attest import Attesting
 from tpublish.cli.dryrun import dry_run
 from tpublish.cli.target import make_http_client, refuse_clear_text, resolve_target
 from tpublish.dists import attestations
 from tpublish.dists.distribution import release_url
-from tpublish.index.multipart import hash_file
 from tpublish.index.remote import Index
 from tpublish.output import ci
 from tpublish.publish.publisher import Options, Publisher
@@ -27,6 +28,8 @@ from tpublish.publish.retry import RetryPolicy
 from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from tpublish.auth.login import Login
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from tpublish.cli.options import UploadOptions
     from tpublish.dists.attestations import Attested
     from tpublish.dists.distribution import Distribution
+    from tpublish.errors import TPublishError
     from tpublish.output.console import Console
     from tpublish.publish.report import Report
 
@@ -54,7 +58,11 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
             "readable and changeable by anyone on the way"
         )
     dists = load_files(console, paths, no_check=options.no_check, upload_url=repository.url)
-    attested = load_attestations(console, dists) if options.attestations else None
+    attesting = Attesting(console, options, repository, dists)
+    # Signing makes the attestations --attestations sends: those are checked once signing is done.
+    early = options.attestations and not attesting.may_sign
+    attested = load_attestations(console, dists, attesting.sha256) if early else None
+    attesting.before_login()
     interactive = not options.credentials.non_interactive and _stdin_is_a_terminal()
     with make_http_client(repository, options.network) as client:
         login = choose_login(
@@ -67,14 +75,24 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
         )
         console.verbose(f"credential: {login.description}")
         try:
+            attesting.after_login(login)
+            if options.attestations and attested is None and not attesting.active:
+                attested = load_attestations(console, dists, attesting.sha256)
             if attested is not None and login.source is not None:
                 attestations.check_credential(repository.url, trusted=login.trusted is not None)
             if options.dry_run:
                 index = Index(client, repository.url)
-                return dry_run(console, repository, index, dists, login, interactive, options)
+                return dry_run(
+                    console, repository, index, dists, login, interactive, options, attesting
+                )
             if login.source is None:
                 raise no_credential_error(repository)
-            return publish_release(console, repository, client, dists, login, options, attested)
+            if attesting.active:  # every file signed before the first byte is sent
+                attested = attesting.sign(deadline=options.network.timeout)
+            explain = attesting.explain if attesting.active else attestations.explain_refusal
+            return publish_release(
+                console, repository, client, dists, login, options, attested, explain
+            )
         finally:
             if login.trusted is not None:
                 login.trusted.burn()
@@ -103,9 +121,11 @@ def load_files(
     return dists
 
 
-def load_attestations(console: Console, dists: list[Distribution]) -> Attested:
+def load_attestations(
+    console: Console, dists: list[Distribution], sha256: Callable[[Path], str]
+) -> Attested:
     """``--attestations``: every file's PEP 740 attestations, checked before anything is sent."""
-    attested = attestations.load(dists, lambda path: hash_file(path).sha256)
+    attested = attestations.load(dists, sha256)
     for dist in dists:
         console.verbose(f"attestations for {dist.filename}: {', '.join(attested.kinds[dist.path])}")
     return attested
@@ -119,8 +139,8 @@ def publish_release(
     login: Login,
     options: UploadOptions,
     attested: Attested | None = None,
+    explain: Callable[[TPublishError, Distribution], TPublishError] | None = None,
 ) -> int:
-
     assert login.source is not None
     comment = options.comment
     publish_options = Options(
@@ -132,13 +152,16 @@ def publish_release(
             *(attested.fields(dist) if attested else []),
         ],
         **(
-            {"explain": attestations.explain_refusal} if attested is not None else {}
+            {"explain": explain or attestations.explain_refusal} if attested is not None else {}
         ),  # its refusals, explained
     )
     index = Index(client, repository.url)
     with console.uploading(dists) as emit:
         report = Publisher(index, login.source, publish_options, emit).run(dists)
     report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
+    for result in report.results:  # the index stored them with the file only if it stored the file
+        if attested is not None and result.outcome == UPLOADED:
+            result.attestations = list(attested.kinds.get(result.dist.path, ()))
     console.summary(report)
     ci.report_upload(report, stream=sys.stderr if console.json_mode else None)
     # stderr carries the failures in --json mode too: stdout is the report, the log is for people.
