@@ -171,6 +171,7 @@ def test_no_canary_on_the_lookup_path(index: FakeIndex, dist: list[str], mode: s
     )  # fmt: skip
     link = f"{index.url}/files/{wheel}?auth={quote(TOKEN)}&b={b64('__token__:' + TOKEN)}"
     page = f'<a href="{link}">{wheel}</a>'
+    index.faults.add("/simple/", "none", method="GET")  # the look-up before the release
     index.faults.add("/simple/", "status", method="GET", code=200, body=page,
                      content_type="text/html")  # fmt: skip
     index.faults.add("/files/", "status", 3, method="GET", code=500, body=f"no {TOKEN}")

@@ -124,6 +124,11 @@ def shorten(text: str, limit: int) -> str:
     return text
 
 
+def excerpt(text: str, limit: int = 400) -> str:
+    """Outside text shown on one line: masked, made safe (``untrusted``), then shortened."""
+    return shorten(neutralise(shorten(text, 4 * limit)), limit)
+
+
 def forget_secrets() -> None:
     """Drop every registered secret (tests run many invocations in one process)."""
     global _matcher  # nothing left to match

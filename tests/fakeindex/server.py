@@ -295,7 +295,7 @@ def read_api(index: FakeIndex, request: Request) -> Response:
     segments = [unquote(s) for s in request.path.strip("/").split("/")]
     accept = request.header("accept")
     if segments[:1] in (["simple"], ["pypi"]) and not index.serve_listings:
-        return pages.error_response(404, None, accept=accept)
+        return pages.error_response(403, None, accept=accept)  # 404 would say "no such project"
     if segments[:1] == ["files"] and not index.serve_files:
         return pages.error_response(403, None, accept=accept)
     with index.lock:

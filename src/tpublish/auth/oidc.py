@@ -28,11 +28,12 @@ from tpublish.auth.claims import (
     TROUBLESHOOTING_URL,
     github_fork_pull_request,
 )
+from tpublish.auth.refusals import id_token_variable
 from tpublish.errors import EXIT_NETWORK, TrustedPublishingError
 from tpublish.index.http import fetch, is_loopback
 from tpublish.index.retry import parse_retry_after
 from tpublish.index.transport import deadline
-from tpublish.redact import register_secret, shorten
+from tpublish.redact import excerpt, register_secret
 from tpublish.untrusted import is_clean_token, neutralise
 
 EXCHANGE_TIMEOUT = 5.0  # seconds between two reads of an answer
@@ -94,7 +95,7 @@ def register_ci_secrets(env: Mapping[str, str] | None = None) -> None:
 
 def shown(text: str) -> str:
     """Outside text as we show it: masked, made safe, then shortened."""
-    return shorten(neutralise(shorten(text, 4 * MAX_SHOWN)), MAX_SHOWN)
+    return excerpt(text, MAX_SHOWN)
 
 
 def limit(client: httpx.Client) -> float:
@@ -204,7 +205,8 @@ def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | Non
         raise _github_permission_error(result) from result
     if isinstance(result, oidc_id.IdentityError):
         message = f"could not get an OIDC token from the CI provider: {shown(str(result))}"
-        hint = f"see {TROUBLESHOOTING_URL}"
+        on_gitlab = bool(os.environ.get("GITLAB_CI"))
+        hint = _gitlab_id_tokens_hint(audience) if on_gitlab else f"see {TROUBLESHOOTING_URL}"
         if _TRANSIENT_STATUS.search(str(result)):
             raise Unavailable(message, hint) from result
         raise TrustedPublishingError(message, hint=hint) from result
@@ -219,6 +221,15 @@ def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | Non
                 hint=f"see {TROUBLESHOOTING_URL}",
             )
     return token or None
+
+
+def _gitlab_id_tokens_hint(audience: str) -> str:
+    """GitLab's token comes from ``id_tokens`` in ``.gitlab-ci.yml``, with the index's audience."""
+    return (
+        f"in .gitlab-ci.yml the publishing job needs `id_tokens: {id_token_variable(audience)}: "
+        f"aud: {audience}` (the audience the index asked for; `testpypi` for TestPyPI); "
+        f"see {TROUBLESHOOTING_URL}"
+    )
 
 
 def _github_permission_error(exc: Exception) -> TrustedPublishingError:

@@ -13,7 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tpublish.errors import EXIT_INTERRUPTED, EXIT_UPLOAD, TPublishError, TrustedPublishingError
+from tpublish.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_UPLOAD,
+    SigningError,
+    TPublishError,
+    TrustedPublishingError,
+)
 
 if TYPE_CHECKING:
     from tpublish.output.console import Console
@@ -54,18 +60,26 @@ def error_boundary(console: Console, debug: bool) -> Iterator[None]:
         sys.exit(internal.exit_code)
 
 
-def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
+def report_error(console: Console, exc: TPublishError) -> None:
+    """Show an error whose exit code the command returns itself, after a ``--json`` document
+    that already carries it: the lines on stderr and the CI annotation, no second document."""
+    _show_error(console, exc, debug=False, document=False)
+
+
+def _show_error(
+    console: Console, exc: TPublishError, debug: bool, *, document: bool = True
+) -> None:
     # Showing an error needs these; --help and --version never do.
     from tpublish.dists.distribution import InvalidDistributions
     from tpublish.output.summary import error_document
 
     if debug:
         console.traceback(exc)
-    if console.json_mode:
-        document: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
+    if console.json_mode and document:
+        shown: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
         if isinstance(exc, InvalidDistributions):
-            document["files"] = [error_document(e) for e in exc.errors]
-        console.emit_json(document)
+            shown["files"] = [error_document(e) for e in exc.errors]
+        console.emit_json(shown)
     if isinstance(exc, InvalidDistributions):
         for file_error in exc.errors:
             console.error(file_error)
@@ -79,10 +93,15 @@ def _annotate_in_ci(exc: TPublishError, stream: TextIO) -> None:
 
     lines = [str(exc), *([exc.hint] if exc.hint else []), *exc.details]
     if isinstance(exc, TrustedPublishingError):
-        message = "Trusted publishing exchange failure: " + "\n".join(lines)
-        ci.annotate("error", message, stream=stream)
+        # gh-action-pypi-publish's titles, so a failed run reads the same whichever tool ran
+        title = (
+            "Attestation generation failure"
+            if isinstance(exc, SigningError)
+            else "Trusted publishing exchange failure"
+        )
+        ci.annotate("error", f"{title}: " + "\n".join(lines), stream=stream)
         body = "\n".join(f"    {line}" for line in lines[1:])
-        ci.append_step_summary(f"## Trusted publishing exchange failure\n\n{lines[0]}\n\n{body}")
+        ci.append_step_summary(f"## {title}\n\n{lines[0]}\n\n{body}")
     else:
         path = str(exc.path) if exc.path else None
         ci.annotate("error", "\n".join(lines), file=path, stream=stream)

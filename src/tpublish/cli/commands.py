@@ -31,8 +31,8 @@ from tpublish.errors import EXIT_INPUT
 def upload(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
     """Upload distributions (wheels and sdists) to an index.
 
-    Every file is checked before the first byte is sent: one bad file means nothing is uploaded.
-    Wheels go first, sdists last.
+    Every file is checked, and looked up on the index, before the first byte is sent: one bad or
+    conflicting file means nothing is uploaded. Wheels go first, sdists last.
     """
     # The work and its libraries (httpx, rich, packaging) load only once a command runs.
     from tpublish.cli.options import upload_options

@@ -14,18 +14,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0    every file uploaded or skipped (dry run: a real run would start)
-  1    the index refused a file, or a file is uncertain (the index may hold it: the
-       report says how to check by hand)
+  0    every file uploaded or skipped (--dry-run: as a real run would exit)
+  1    the index refused a file or already holds one (see the report), or a file is
+       uncertain (the index may hold it: the report says how to check by hand)
   2    bad input: a missing or invalid file, a bad option or config file
   3    credentials missing, or refused by the index (401/403)
   4    network: connection, timeout, TLS, or the index kept failing
-  5    trusted publishing: no CI identity, or the token exchange failed
+  5    trusted publishing: no CI identity, the token exchange or signing failed
   130  interrupted"""
 
 
 # Shell completion offers file names; unreadable or missing files are reported by tpublish itself.
 DIST_PATHS = click.Path(readable=False)
+
+
+class AliasedChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice that also takes other tools' spellings (uv's ``automatic``), shown only by name."""
+
+    def __init__(self, choices: list[str], aliases: dict[str, str]) -> None:
+        super().__init__(choices)
+        self.aliases = aliases
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(self.aliases.get(value, value), param, ctx)
 
 
 def repository_options(func: F) -> F:
@@ -63,7 +74,7 @@ def repository_options(func: F) -> F:
         click.option(
             "--config-file",
             metavar="PATH",
-            help="The .pypirc to read. [default: ~/.pypirc; env: TPUBLISH_CONFIG_FILE, TWINE_CONFIG_FILE]",
+            help="The .pypirc to read. [default: ~/.pypirc; env: TPUBLISH_CONFIG_FILE]",
         ),
         click.option(
             "--cert",
@@ -81,22 +92,32 @@ def repository_options(func: F) -> F:
             "--client-cert",
             metavar="PATH",
             envvar="TPUBLISH_CLIENT_CERT",
-            help="Client certificate (PEM with key) for TLS client auth. [env: TPUBLISH_CLIENT_CERT]",
+            help="Client certificate (one PEM file with its key) for TLS client auth; with no "
+            "password it is the whole credential. [env: TPUBLISH_CLIENT_CERT]",
+        ),
+        click.option(
+            "--allow-http",
+            is_flag=True,
+            envvar="TPUBLISH_ALLOW_HTTP",
+            help="Allow a plain http:// index on another host: credentials and files travel "
+            "unencrypted (warned on every run). [env: TPUBLISH_ALLOW_HTTP]",
         ),
         click.option(
             "--trusted-publishing",
-            type=click.Choice(["auto", "always", "never"]),
+            type=AliasedChoice(["auto", "always", "never"], {"automatic": "auto"}),
             default="auto",
             show_default=True,
             envvar="TPUBLISH_TRUSTED_PUBLISHING",
-            help="Use the CI job's OIDC identity when no credential is configured (auto), "
-            "only that (always), or never. [env: TPUBLISH_TRUSTED_PUBLISHING]",
+            help="Use the CI job's OIDC identity when no credential is configured (auto, also "
+            "spelt automatic), only that (always: a configured password or token is an error), "
+            "or never. [env: TPUBLISH_TRUSTED_PUBLISHING]",
         ),
         click.option(
             "--non-interactive",
             is_flag=True,
-            envvar=["TPUBLISH_NON_INTERACTIVE", "TWINE_NON_INTERACTIVE"],
-            help="Never prompt for credentials. [env: TPUBLISH_NON_INTERACTIVE]",
+            envvar="TPUBLISH_NON_INTERACTIVE",
+            help="Never prompt for credentials. [env: TPUBLISH_NON_INTERACTIVE, "
+            "TWINE_NON_INTERACTIVE]",
         ),
         click.option(
             "--no-keyring",
@@ -150,21 +171,40 @@ def release_options(func: F) -> F:
         click.option(
             "--skip-existing",
             is_flag=True,
-            envvar=["TPUBLISH_SKIP_EXISTING", "TWINE_SKIP_EXISTING"],
-            help="Skip files already on the index with the same content. [env: TPUBLISH_SKIP_EXISTING]",
+            envvar="TPUBLISH_SKIP_EXISTING",
+            help="Skip files already on the index with the same content (checked before the "
+            "first byte is sent). [env: TPUBLISH_SKIP_EXISTING]",
         ),
         click.option(
             "--dry-run",
             is_flag=True,
-            help="Check files and settings, show what would happen, upload nothing.",
+            help="Check files, settings and what the index already holds; show each file's "
+            "outcome and exit as a real run would; upload nothing.",
         ),
-        click.option("--comment", metavar="TEXT", help="A comment stored with each file."),
+        click.option("-c", "--comment", metavar="TEXT", help="A comment stored with each file."),
         click.option(
             "--attestations",
             is_flag=True,
             envvar="TPUBLISH_ATTESTATIONS",
             help="Also upload each file's PEP 740 attestations (<file>.<kind>.attestation beside it); "
             "every file must have one. [env: TPUBLISH_ATTESTATIONS]",
+        ),
+        click.option(
+            "--attest/--no-attest",
+            default=None,
+            envvar="TPUBLISH_ATTEST",
+            help="Sign each file with the CI job's identity (Sigstore) into a PEP 740 publish "
+            "attestation, write it beside the file (<file>.publish.attestation) and upload it "
+            "with the file. Default: on for trusted publishing to PyPI or TestPyPI when "
+            "tpublish[attest] is installed. [env: TPUBLISH_ATTEST]",
+        ),
+        click.option(
+            "--sigstore-trust-config",
+            metavar="PATH",
+            envvar="TPUBLISH_SIGSTORE_TRUST_CONFIG",
+            help="Sign with the Sigstore instance of this client trust configuration (JSON: "
+            "trusted root and signing config). [default: Sigstore's public instance; env: "
+            "TPUBLISH_SIGSTORE_TRUST_CONFIG]",
         ),
         click.option(
             "--retries",
@@ -221,6 +261,16 @@ def release_options(func: F) -> F:
             is_flag=True,
             help="No progress bars: one log line per file.",
         ),
+        # twine's GPG options: accepted so that twine command lines keep working, then ignored.
+        click.option(
+            "-s",
+            "--sign",
+            is_flag=True,
+            help="Ignored, with a warning (twine's GPG signing): PyPI no longer accepts "
+            "signatures; use --attestations.",
+        ),
+        click.option("--sign-with", metavar="PROGRAM", help="Ignored, with a warning (twine's)."),
+        click.option("-i", "--identity", metavar="KEY", help="Ignored, with a warning (twine's)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from tpublish.auth.settings import resolve_repository
 from tpublish.errors import CredentialError, InputError
@@ -35,18 +36,27 @@ def resolve_target(console: Console, target: TargetOptions) -> Repository:
         env=os.environ,
     )
     console.verbose(f"repository: {repository.url} (from {repository.url_source})")
+    for warning in repository.warnings:
+        console.warning(warning)
     if repository.ca_bundle:
         console.verbose(f"CA bundle: {repository.ca_bundle} (from {repository.ca_bundle_source})")
     return repository
 
 
-def refuse_clear_text(repository: Repository) -> None:
-    """Credentials never travel over plain http, except to this machine."""
-    if credentials_in_clear(repository.url):
-        raise InputError(
-            f"refusing to send credentials in clear text to {repository.url}",
-            hint="use the index's https:// URL (plain http is accepted only for 127.0.0.1/localhost)",
-        )
+def refuse_clear_text(repository: Repository, *, allow_http: bool = False) -> bool:
+    """Credentials never travel over plain http, except to this machine or with ``--allow-http``.
+
+    True when this run sends them in clear text by that explicit choice (the caller warns).
+    """
+    if not credentials_in_clear(repository.url):
+        return False
+    if allow_http and urlsplit(repository.url).scheme == "http":
+        return True
+    raise InputError(
+        f"refusing to send credentials in clear text to {repository.url}",
+        hint="use the index's https:// URL; plain http is accepted for 127.0.0.1/localhost, and "
+        "for another host only with --allow-http (TPUBLISH_ALLOW_HTTP=1)",
+    )
 
 
 def refuse_password_for_pypi(repository: Repository, credential: Credential | None) -> None:

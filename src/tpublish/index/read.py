@@ -1,14 +1,19 @@
 """What the index already holds: PyPI's JSON API, the simple API (JSON or HTML), a download.
 
-Used to decide whether a file of the same name on the index is ours, by its sha256. Three answers:
-the file as listed (``RemoteFile``), None when a listing was read and does not show it, and
-``CannotTell`` when the index offers nothing to read (no JSON or simple API, a listing too big or
-unreadable, a download refused). Never an error of the release: the caller decides what each means.
+Used to decide whether a file of the same name on the index is ours, by its sha256: before the
+first byte of a release is sent (``list_files``: one listing per release on PyPI, per project
+elsewhere), and whenever an upload's answer cannot be taken at its word (``find_file``). Three
+answers: the file as listed (``RemoteFile``), None when a listing was read and does not show it
+(or the index has no such project: every place answered 404), and ``CannotTell`` when the index
+offers nothing to read (a listing refused, too big or unreadable, a download refused). Never an
+error of the release: the caller decides what each means.
 
 Bounded like every request (``transport``), and in memory: an HTML listing is parsed as it
-arrives, keeping only the file asked for; a JSON listing is read up to ``JSON_CAP``; a download
-only as far as our own file's size. Credentials go only to the index's own origin (scheme, host
-and port): a link elsewhere, or to plain http from an https index, is followed without them.
+arrives (at most ``HTML_CAP`` bytes, ``MAX_LINKS`` files), a JSON listing is read up to
+``JSON_CAP``, a download only as far as our own file's size. Credentials go only to the index's
+own origin (scheme, host and port): a link elsewhere, or to plain http from an https index, is
+followed without them. A dropped connection (a kept-alive one the server had closed) is asked
+again.
 """
 
 from __future__ import annotations
@@ -35,16 +40,18 @@ T = TypeVar("T")
 _SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 _PYPI_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 JSON_CAP = 32 << 20  # bytes of a JSON listing read at most (PyPI's biggest are a few MB)
-HTML_CAP = 128 << 20  # bytes of an HTML listing parsed at most (kept: one entry)
+HTML_CAP = 64 << 20  # bytes of an HTML listing parsed at most
+MAX_LINKS = 200_000  # files a listing may name (PyPI's largest projects have tens of thousands)
 _DOWNLOAD_RATE = 128 * 1024  # bytes per second a download is given, above the answer's time
 
 
 class CannotTell(Exception):
     """The index offers no way to tell whether it holds the file (``reason`` says why)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status  # the HTTP status that refused, if any
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,60 @@ class RemoteFile:
     url: str
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The files the index lists for a release (PyPI's JSON API) or a project (the simple API)."""
+
+    files: dict[str, RemoteFile]
+    url: str  # the page that was read
+    exists: bool = True  # False: the index answered 404, it has no such release or project
+
+
 def pypi_web_base(upload_url: str) -> str | None:
     """``https://pypi.org`` or ``https://test.pypi.org`` for their upload URLs, else None."""
     parts = urlsplit(upload_url)
     return _PYPI_HOSTS.get(parts.hostname or "") if parts.scheme == "https" else None
+
+
+def lists_releases(upload_url: str) -> bool:
+    """True where one listing covers a release (PyPI's JSON API), False where it covers a project."""
+    return pypi_web_base(upload_url) is not None
+
+
+def list_files(
+    client: httpx.Client, upload_url: str, project: str, version: str, auth: BasicAuth | None
+) -> Listing | None:
+    """What the index lists for ``project`` (``version`` too, on PyPI); None: it cannot be read."""
+    try:
+        return read_listing(client, upload_url, project, version, auth)
+    except CannotTell:
+        return None
+
+
+def read_listing(
+    client: httpx.Client, upload_url: str, project: str, version: str, auth: BasicAuth | None
+) -> Listing:
+    """``list_files``, raising ``CannotTell`` (with why) where it cannot be read."""
+    base = pypi_web_base(upload_url)
+    if base is not None:
+        url = f"{base}/pypi/{canonicalize_name(project)}/{version}/json"
+        return _again_if_dropped(functools.partial(_json_api_listing, client, url))
+    candidates = _simple_candidates(upload_url, project)
+    refusals = []
+    for url in candidates:
+        look = functools.partial(_simple_listing, client, upload_url, url, auth)
+        try:
+            return _again_if_dropped(look)
+        except CannotTell as exc:
+            refusals.append(exc)
+    # "No such project" only when every place answered so; anything else: cannot tell.
+    if {exc.status for exc in refusals} == {404}:
+        return Listing({}, candidates[0], exists=False)
+    raise CannotTell(
+        "no listing of the project could be read ("
+        + "; ".join(exc.reason for exc in refusals)
+        + ")"
+    )
 
 
 def find_file(
@@ -74,19 +131,7 @@ def find_file(
 
     Raises ``CannotTell`` when no listing could be read.
     """
-    base = pypi_web_base(upload_url)
-    if base is not None:
-        return _again_if_dropped(
-            lambda: _find_in_json_api(client, base, project, version, filename)
-        )
-    tried = []
-    for url in _simple_candidates(upload_url, project):
-        try:
-            look = functools.partial(_find_in_simple, client, upload_url, url, filename, auth)
-            return _again_if_dropped(look)
-        except CannotTell as exc:
-            tried.append(exc.reason)
-    raise CannotTell("no listing of the project could be read (" + "; ".join(tried) + ")")
+    return read_listing(client, upload_url, project, version, auth).files.get(filename)
 
 
 def _again_if_dropped(look: Callable[[], T], tries: int = 3) -> T:
@@ -151,46 +196,45 @@ def _get(
         raise CannotTell(f"{url}: {type(exc).__name__}") from exc
 
 
-def _find_in_json_api(
-    client: httpx.Client, base: str, project: str, version: str, filename: str
-) -> RemoteFile | None:
-    url = f"{base}/pypi/{canonicalize_name(project)}/{version}/json"
+def _json_api_listing(client: httpx.Client, url: str) -> Listing:
     response = _get(client, url, None, accept="application/json", cap=JSON_CAP)
     if response.status_code == 404:
-        return None  # no such release: no such file
+        return Listing({}, url, exists=False)  # no such release: no such file
     if response.status_code != 200 or response.extensions.get("tpublish.truncated"):
-        raise CannotTell(f"{url} answered {response.status_code}")
+        raise CannotTell(f"{url} answered {response.status_code}", response.status_code)
     try:
         entries = response.json().get("urls", [])
     except (ValueError, AttributeError, RecursionError) as exc:
         raise CannotTell(f"{url} is not the JSON API") from exc
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("filename") == filename:
+    found: dict[str, RemoteFile] = {}
+    for entry in entries[:MAX_LINKS] if isinstance(entries, list) else []:
+        name = entry.get("filename") if isinstance(entry, dict) else None
+        if isinstance(name, str):
             digests = entry.get("digests")
             sha = digests.get("sha256") if isinstance(digests, dict) else None
             link = entry.get("url")
-            return RemoteFile(
-                filename,
-                sha if isinstance(sha, str) else None,
+            found[name] = RemoteFile(
+                name,
+                sha.lower() if isinstance(sha, str) else None,
                 urljoin(url, link) if isinstance(link, str) else url,
             )
-    return None
+    return Listing(found, url)
 
 
-def _find_in_simple(
-    client: httpx.Client, upload_url: str, url: str, filename: str, auth: BasicAuth | None
-) -> RemoteFile | None:
+def _simple_listing(
+    client: httpx.Client, upload_url: str, url: str, auth: BasicAuth | None
+) -> Listing:
     accept = f"text/html, {_SIMPLE_JSON};q=0.9"
     try:
         with client.stream(
             "GET", url, headers={"Accept": accept}, auth=_for(auth, url, upload_url)
         ) as response:
             if response.status_code != 200:
-                raise CannotTell(f"{url} answered {response.status_code}")
+                status = response.status_code
+                raise CannotTell(f"{url} answered {status}", status)
             if response.headers.get("content-type", "").startswith(_SIMPLE_JSON):
-                listing = bounded_response(response, JSON_CAP)
-                return _in_simple_json(listing, url, filename)
-            return _in_simple_html(response, url, filename)
+                return Listing(_simple_json(bounded_response(response, JSON_CAP), url), url)
+            return Listing(_simple_html(response, url), url)
     except httpx.HTTPError as exc:
         raise CannotTell(f"{url}: {type(exc).__name__}") from exc
 
@@ -206,14 +250,17 @@ _DROPPED = (
 
 
 def _simple_candidates(upload_url: str, project: str) -> list[str]:
-    """Where an index that accepts uploads at ``upload_url`` probably serves its simple API."""
+    """Where an index that accepts uploads at ``upload_url`` probably serves its simple API.
 
+    Warehouse and its likes (``…/legacy/``) serve it beside the upload URL, and nowhere else;
+    other indexes under the upload path (pypiserver, Nexus, Artifactory), or ``+simple`` (devpi).
+    """
     parts = urlsplit(upload_url)
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    prefixes = []
     if path.endswith("/legacy/"):
-        prefixes.append(path[: -len("legacy/")] + "simple/")  # Warehouse-like
-    prefixes += [path + "simple/", path + "+simple/", "/simple/"]  # pypiserver, devpi, root
+        prefixes = [path[: -len("legacy/")] + "simple/"]
+    else:
+        prefixes = [path + "simple/", path + "+simple/", "/simple/"]
     name = canonicalize_name(project)
     seen: list[str] = []
     for prefix in prefixes:
@@ -223,33 +270,35 @@ def _simple_candidates(upload_url: str, project: str) -> list[str]:
     return seen
 
 
-def _in_simple_json(response: httpx.Response, page: str, filename: str) -> RemoteFile | None:
+def _simple_json(response: httpx.Response, page: str) -> dict[str, RemoteFile]:
     if response.extensions.get("tpublish.truncated"):
         raise CannotTell(f"{page} is larger than {JSON_CAP >> 20} MiB")
     try:
         files: Any = response.json().get("files", [])
     except (ValueError, AttributeError, RecursionError) as exc:
         raise CannotTell(f"{page} is not a simple API listing") from exc
-    for entry in files if isinstance(files, list) else []:
-        if isinstance(entry, dict) and entry.get("filename") == filename:
+    found: dict[str, RemoteFile] = {}
+    for entry in files[:MAX_LINKS] if isinstance(files, list) else []:
+        name = entry.get("filename") if isinstance(entry, dict) else None
+        if isinstance(name, str):
             hashes = entry.get("hashes")
             sha = hashes.get("sha256") if isinstance(hashes, dict) else None
             link = entry.get("url")
-            return RemoteFile(
-                filename,
+            found[name] = RemoteFile(
+                name,
                 sha.lower() if isinstance(sha, str) else None,
                 urljoin(page, link if isinstance(link, str) else ""),
             )
-    return None
+    return found
 
 
 class _AnchorParser(HTMLParser):
-    """Collects the first link to ``filename`` of a PEP 503 page, fed a piece at a time."""
+    """The links of a PEP 503 page, fed a piece at a time; at most ``MAX_LINKS`` of them."""
 
-    def __init__(self, page: str, filename: str) -> None:
+    def __init__(self, page: str) -> None:
         super().__init__()
-        self.page, self.filename = page, filename
-        self.found: RemoteFile | None = None
+        self.page = page
+        self.found: dict[str, RemoteFile] = {}
         self._href: str | None = None
         self._text: list[str] = []
 
@@ -267,14 +316,16 @@ class _AnchorParser(HTMLParser):
             href, label = self._href, "".join(self._text).strip()
             self._href = None
             url, _, fragment = href.partition("#")
-            if self.found is None and (label or url.rsplit("/", 1)[-1]) == self.filename:
-                algo, _, value = fragment.partition("=")
-                sha = value.lower() if algo == "sha256" and value else None
-                self.found = RemoteFile(self.filename, sha, urljoin(self.page, url))
+            filename = label or url.rsplit("/", 1)[-1]
+            algo, _, value = fragment.partition("=")
+            sha = value.lower() if algo == "sha256" and value else None
+            self.found.setdefault(filename, RemoteFile(filename, sha, urljoin(self.page, url)))
+            if len(self.found) > MAX_LINKS:
+                raise CannotTell(f"{self.page} lists more than {MAX_LINKS} files")
 
 
-def _in_simple_html(response: httpx.Response, page: str, filename: str) -> RemoteFile | None:
-    parser = _AnchorParser(page, filename)
+def _simple_html(response: httpx.Response, page: str) -> dict[str, RemoteFile]:
+    parser = _AnchorParser(page)
     decoder = codecs.getincrementaldecoder(_charset(response))(errors="replace")
     read = 0
     for chunk in response.iter_bytes():
@@ -282,8 +333,6 @@ def _in_simple_html(response: httpx.Response, page: str, filename: str) -> Remot
         if read > HTML_CAP:
             raise CannotTell(f"{page} is larger than {HTML_CAP >> 20} MiB")
         parser.feed(decoder.decode(chunk))
-        if parser.found is not None:
-            return parser.found
     parser.feed(decoder.decode(b"", final=True))
     parser.close()
     return parser.found

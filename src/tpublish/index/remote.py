@@ -10,14 +10,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tpublish.index.read import download_digests, find_file
+from tpublish.index.read import (
+    CannotTell,
+    download_digests,
+    find_file,
+    list_files,
+    lists_releases,
+)
 from tpublish.index.upload import upload_file
 
 if TYPE_CHECKING:
     import httpx
 
     from tpublish.index.multipart import Digests
-    from tpublish.index.read import RemoteFile
+    from tpublish.index.read import Listing, RemoteFile
     from tpublish.index.upload import BasicAuth, Sent
 
 
@@ -32,7 +38,7 @@ class Index:
         self,
         path: Path,
         fields: Sequence[tuple[str, str]],
-        auth: BasicAuth,
+        auth: BasicAuth | None,
         *,
         on_chunk: Callable[[int], None] | None = None,
     ) -> Sent:
@@ -43,5 +49,19 @@ class Index:
     ) -> RemoteFile | None:
         return find_file(self.client, self.upload_url, project, version, filename, auth)
 
-    def download_digests(self, remote: RemoteFile, auth: BasicAuth | None, size: int) -> Digests:
-        return download_digests(self.client, self.upload_url, remote, auth, size)
+    def list_files(self, project: str, version: str, auth: BasicAuth | None) -> Listing | None:
+        return list_files(self.client, self.upload_url, project, version, auth)
+
+    @property
+    def lists_releases(self) -> bool:
+        """One listing per release (PyPI's JSON API) rather than per project (the simple API)."""
+        return lists_releases(self.upload_url)
+
+    def download_digests(
+        self, remote: RemoteFile, auth: BasicAuth | None, size: int
+    ) -> Digests | None:
+        """The digests of the index's copy (read as far as ``size`` + 1 bytes); None: refused."""
+        try:
+            return download_digests(self.client, self.upload_url, remote, auth, size)
+        except CannotTell:
+            return None

@@ -24,6 +24,7 @@ import httpx
 from tpublish.errors import CredentialError, InputError, NetworkError, UploadError
 from tpublish.index.answers import (
     says_already_exists,
+    says_identical,
     server_message,
     standard_phrase,
     success_doubt,
@@ -65,6 +66,7 @@ class Sent:
     digests: Digests | None  # what was sent, when the whole body went out
     message: str  # the server's words (for an "already exists" answer)
     doubt: str | None = None  # a 2xx that proves nothing: what it was (a web page, a JSON error)
+    identical: bool = False  # the index itself says it holds these very bytes (devpi's 200)
 
 
 def upload_file(
@@ -72,13 +74,14 @@ def upload_file(
     upload_url: str,
     path: Path,
     fields: Sequence[tuple[str, str]],
-    auth: BasicAuth,
+    auth: BasicAuth | None,
     *,
     on_chunk: Callable[[int], None] | None = None,
 ) -> Sent:
     """POST ``path`` once with ``fields`` (the file's own: type, metadata, comment, attestations).
 
-    A typed error for anything but success or "already exists".
+    ``auth`` None sends no Authorization header (an anonymous upload, or a TLS client certificate
+    as the only credential). A typed error for anything but success or "already exists".
     """
 
     protocol = [(":action", "file_upload"), ("protocol_version", "1")]
@@ -99,7 +102,12 @@ def upload_file(
         }
         try:
             with client.stream(
-                "POST", upload_url, content=iter(form), headers=headers, auth=auth
+                "POST",
+                upload_url,
+                content=iter(form),
+                headers=headers,
+                # No pair: no Authorization header (the client itself never has one).
+                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
             ) as streamed:
                 response = bounded_response(streamed, ANSWER_CAP)
         except httpx.TimeoutException as exc:
@@ -121,6 +129,8 @@ def upload_file(
 def interpret(response: httpx.Response, upload_url: str, digests: Digests | None) -> Sent:
     """What the index's answer to an upload means."""
     status = response.status_code
+    if says_identical(response):  # devpi: 200, but the file was there already
+        return Sent(stored=False, digests=digests, message=server_message(response), identical=True)
     if 200 <= status < 300:
         return Sent(stored=True, digests=digests, message="", doubt=success_doubt(response))
     if 300 <= status < 400:

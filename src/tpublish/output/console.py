@@ -84,6 +84,10 @@ class Console:
     def warning(self, text: str) -> None:
         self._say(f"warning: {text}", "yellow")
 
+    def note(self, text: str) -> None:
+        """Advice worth one line even in ``--json`` mode (stderr is for people)."""
+        self._say(f"note: {text}", "cyan")
+
     def error(self, exc: TPublishError) -> None:
         self._say(f"error: {exc}", "bold red")
         for line in exc.details:
@@ -122,9 +126,10 @@ class Console:
         ci.mask(secret, self.commands)
 
     def misconfiguration(self, text: str) -> None:
-        """A warning about the CI workflow, and in GitHub Actions an annotation on the run."""
+        """A warning about the CI workflow; in GitHub Actions an annotation and the job summary."""
         self.warning(text)
         ci.annotate("warning", f"Potential workflow misconfiguration: {text}", stream=self.commands)
+        ci.append_step_summary(f"## Potential workflow misconfiguration\n\n{text}")
 
     def write_raw(self, text: str) -> None:
         """Write to stderr as is (secrets masked): CI markers ``ci`` built around neutralised text."""

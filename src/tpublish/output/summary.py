@@ -91,5 +91,6 @@ def file_document(result: FileResult) -> dict[str, Any]:
         "details": list(result.details),
         "check_by_hand": result.check_by_hand or None,  # uncertain: how a person can find out
         "attempts": result.attempts,
+        "attestations": result.attestations,
         "error": error_document(result.error) if result.error else None,
     }

@@ -1,8 +1,10 @@
 """Does the index hold this file? Decided by content (sha256), never by name or by a 2xx alone.
 
-Asked whenever the upload's own answer cannot be taken at its word: "already exists" (ours,
-stored by an earlier try whose answer was lost, or someone else's?), a 2xx that is a web page or a
-JSON error, and the last try of a file that had been sent whole before. The index's read API
+``preflight`` asks before the release; this module decides after an upload's answer, whenever it
+cannot be taken at its word: "already exists" (ours, stored by an earlier try whose answer was
+lost, or someone else's?), a 2xx that is a web page or a JSON error, the last try of a file that
+had been sent whole before, and a file waiting for another try when the release stops. devpi's
+200 "identical file" is the index comparing the bytes itself: no look-up. The index's read API
 (PyPI's JSON API, the simple API, or a download) tells; where it cannot, "already exists" is
 reported as ``uncertain`` (with how to check by hand) and anything else stays a failure.
 """
@@ -14,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from tpublish.errors import UploadError
 from tpublish.index.multipart import hash_file
-from tpublish.index.read import CannotTell, pypi_web_base
+from tpublish.index.read import CannotTell
+from tpublish.publish.preflight import REUSED_NAME_HINT, SKIP_EXISTING_HINT
 from tpublish.publish.report import SKIPPED, UNCERTAIN, UPLOADED
 
 if TYPE_CHECKING:
@@ -43,26 +46,16 @@ class ExistingFiles:
         self.credentials = credentials
         self.skip_existing = skip_existing
 
-    def skip_known(self, result: FileResult) -> bool:
-        """With --skip-existing on PyPI, ask its JSON API first and spare the upload."""
-        if not self.skip_existing or pypi_web_base(self.index.upload_url) is None:
-            return False
-        result.digests = hash_file(result.dist.path)
-        verdict = self.verdict(result)
-        if verdict.kind == OTHER:
-            raise self._different(result, "")
-        if verdict.kind != SAME:
-            return False
-        result.outcome, result.note = SKIPPED, "already on the index"
-        return True
-
-    def settle(self, result: FileResult, message: str, maybe_ours: bool) -> None:
+    def settle(
+        self, result: FileResult, message: str, maybe_ours: bool, *, identical: bool = False
+    ) -> None:
         """The index says a file of this name exists: set the outcome, or raise if it is not ours.
 
         ``maybe_ours``: an earlier try sent the whole file, and its answer was lost.
+        ``identical``: the index compared the bytes itself and says so (devpi), no look-up needed.
         """
         assert result.digests is not None
-        verdict = self.verdict(result)
+        verdict = Verdict(SAME) if identical else self.verdict(result)
         if verdict.kind == OTHER:
             raise self._different(result, message)
         if verdict.kind != SAME:
@@ -74,7 +67,7 @@ class ExistingFiles:
         else:
             raise UploadError(
                 "the same file is already on the index",
-                hint="use --skip-existing to skip files that are already there",
+                hint=SKIP_EXISTING_HINT,
                 path=result.dist.path,
             )
 
@@ -136,18 +129,23 @@ class ExistingFiles:
             remote = self.index.find(dist.name, dist.version, dist.filename, auth)
             if remote is None:
                 return Verdict(ABSENT)
-            remote_sha = remote.sha256
-            if remote_sha is None:
-                remote_sha = self.index.download_digests(remote, auth, dist.size).sha256
         except CannotTell as exc:
             return Verdict(UNKNOWN, exc.reason)
+        remote_sha = remote.sha256
+        if remote_sha is None:
+            fetched = self.index.download_digests(remote, auth, dist.size)
+            if fetched is None:
+                return Verdict(
+                    UNKNOWN, f"listed without a digest, and {remote.url} not downloadable"
+                )
+            remote_sha = fetched.sha256
         return Verdict(SAME if remote_sha.lower() == result.digests.sha256 else OTHER)
 
     @staticmethod
     def _different(result: FileResult, message: str) -> UploadError:
         return UploadError(
             f"a different file named {result.dist.filename} is already on the index",
-            hint="an index never lets a file name be reused: build a new version",
+            hint=REUSED_NAME_HINT,
             path=result.dist.path,
             details=(f"the index said: {message}",) if message else (),
         )

@@ -1,13 +1,15 @@
 """Publish a whole release: upload every file, retry what is worth retrying, report each outcome.
 
-The files were all validated before this module sees them. Order: the first wheel alone (so the
-index creates the project and release once), the other wheels with bounded concurrency, the
-sdists last. The first failure stops new uploads; files not started are reported as such, so a
-re-run (with ``--skip-existing``) finishes the release.
+The files were all validated before this module sees them. First the index is asked what it
+already holds (``preflight``): a file name it holds with other content, or the same file without
+``--skip-existing``, refuses the whole release before the first byte. Then the order: the first
+wheel alone (so the index creates the project and release once), the other wheels with bounded
+concurrency, the sdists last. The first failure stops new uploads; files not started are reported
+as such, so a re-run (with ``--skip-existing``) finishes the release.
 
 "uploaded" is said only when the index's answer or its read API backs it (``existing``): a 2xx
-that is a web page, an "already exists" after a lost answer, and the last failed try of a file
-sent whole before are all checked by sha256.
+that is a web page, an "already exists" after a lost answer, the last failed try of a file sent
+whole before, and a file waiting for a retry when the release stops are all checked by sha256.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from tpublish.errors import CredentialError, TPublishError
 from tpublish.index.multipart import hash_file
 from tpublish.index.upload import RetryableError
 from tpublish.publish.existing import ExistingFiles
+from tpublish.publish.preflight import SAME, Preflight, look_up
 from tpublish.publish.report import (
     FAILED,
     INTERRUPTED,
     NOT_ATTEMPTED,
+    SKIPPED,
     UPLOADED,
     Emit,
     FileResult,
@@ -72,6 +76,10 @@ class Publisher:
     def run(self, dists: Sequence[Distribution]) -> Report:
         results = [FileResult(dist) for dist in dists]
         report = Report(self.index.upload_url, results)
+        preflight = look_up(self.index, dists, self.credentials.current().basic_auth)
+        if self._refused(results, preflight):
+            return report
+        results = [r for r in results if not self._skipped_before(r, preflight)]
         wheels = [r for r in results if r.dist.filetype != "sdist"]
         sdists = [r for r in results if r.dist.filetype == "sdist"]
         runner = BatchRunner(self._upload_one, self.options.concurrency, self._stop.is_set)
@@ -91,6 +99,34 @@ class Publisher:
     def _interrupt(self) -> None:
         self._ctrl_c.set()
         self._cancel()
+
+    def _refused(self, results: list[FileResult], preflight: Preflight) -> bool:
+        """A file the index holds with other content (or the same, without --skip-existing):
+        nothing of the release is sent, every such file is named."""
+        refused = preflight.refusals(
+            [r.dist for r in results], skip_existing=self.options.skip_existing
+        )
+        if not refused:
+            return False
+        for result in results:
+            if result.dist.path in refused:
+                verdict = preflight.verdicts[result.dist.path]
+                result.outcome, result.error = FAILED, refused[result.dist.path]
+                result.digests = verdict.digests
+                self.emit(Finished(result))
+            else:
+                result.note = "nothing sent: the release conflicts with the index"
+        return True
+
+    def _skipped_before(self, result: FileResult, preflight: Preflight) -> bool:
+        """--skip-existing: the index lists this very file (same sha256), so it is not sent."""
+        verdict = preflight.verdicts[result.dist.path]
+        if verdict.state != SAME:
+            return False
+        result.outcome, result.digests = SKIPPED, verdict.digests
+        result.note = "already on the index (same sha256)"
+        self.emit(Finished(result))
+        return True
 
     def _cancel(self) -> None:
         self._stop.set()
@@ -114,8 +150,6 @@ class Publisher:
 
     def _attempt_until_done(self, result: FileResult) -> None:
         dist = result.dist
-        if self.existing.skip_known(result):
-            return
         fields = [
             ("filetype", dist.filetype),
             ("pyversion", dist.pyversion),
@@ -161,7 +195,9 @@ class Publisher:
                 continue
             result.digests = sent.digests or hash_file(dist.path)
             if not sent.stored:
-                self.existing.settle(result, sent.message, maybe_ours=tries.sent_whole)
+                self.existing.settle(
+                    result, sent.message, maybe_ours=tries.sent_whole, identical=sent.identical
+                )
             elif sent.doubt is not None:
                 self.existing.confirm_stored(result, sent.doubt)
             else:

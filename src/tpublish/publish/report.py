@@ -35,6 +35,7 @@ class FileResult:
     error: TPublishError | None = None
     note: str = ""
     attempts: int = 0
+    attestations: list[str] = field(default_factory=list)  # names of those the index took with it
     details: tuple[str, ...] = ()  # more about the outcome (uncertain: what the index said)
     check_by_hand: str = ""  # for an uncertain outcome: how a person can find out
 
