@@ -10,6 +10,7 @@ provider's or the index's 5xx, 429, a lost answer) are retried with the upload r
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -104,7 +105,13 @@ def mint(
             "(it holds spaces or control characters)."
         )
     expires = body.get("expires")
-    if isinstance(expires, (int, float)) and not isinstance(expires, bool):
+    # A time in the past, NaN or infinity is no expiry we can plan by: assume the usual lifetime.
+    if (
+        isinstance(expires, (int, float))
+        and not isinstance(expires, bool)
+        and math.isfinite(expires)
+        and expires > issued
+    ):
         return MintedToken(token, float(expires), expires_reported=True)
     return MintedToken(token, issued + DEFAULT_LIFETIME, expires_reported=False)
 
