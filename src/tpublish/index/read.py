@@ -99,7 +99,7 @@ def read_listing(
     """``list_files``, raising ``CannotTell`` (with why) where it cannot be read."""
     base = pypi_web_base(upload_url)
     if base is not None:
-        url = f"{base}/pypi/{canonicalize_name(project)}/{version}/json"
+        url = f"{base}/pypi/{project}/{version}/json"
         return _again_if_dropped(functools.partial(_json_api_listing, client, url))
     candidates = _simple_candidates(upload_url, project)
     refusals = []
@@ -189,8 +189,12 @@ def _for(auth: BasicAuth | None, url: str, upload_url: str) -> BasicAuth | None:
 def _get(
     client: httpx.Client, url: str, auth: BasicAuth | None, *, accept: str, cap: int
 ) -> httpx.Response:
+    # PyPI redirects a name to its project's own spelling; no credentials go with this request.
+    redirects = auth is None
     try:
-        with client.stream("GET", url, headers={"Accept": accept}, auth=auth) as streamed:
+        with client.stream(
+            "GET", url, headers={"Accept": accept}, auth=auth, follow_redirects=redirects
+        ) as streamed:
             return bounded_response(streamed, cap)
     except httpx.HTTPError as exc:
         raise CannotTell(f"{url}: {type(exc).__name__}") from exc
