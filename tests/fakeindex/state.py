@@ -136,7 +136,7 @@ class RecordedRequest:
 
 
 FAULT_KINDS = frozenset(
-    {"status", "drop_before", "drop_after_store", "stall", "non_json", "trickle"}
+    {"status", "drop_before", "drop_after_store", "stall", "non_json", "trickle", "slow_read"}
 )
 
 
@@ -171,6 +171,8 @@ class Faults:
       token), then close the connection without an answer.
     - ``stall``: wait ``seconds`` (default 10) after reading the body, then handle normally.
     - ``non_json``: answer ``code`` (default 200) with an HTML ``body`` instead of JSON.
+    - ``slow_read``: read the request body ``chunk`` bytes (default 65536) at a time, ``delay``
+      seconds (default 0.1) apart, as through a slow link; then handle normally.
     - ``trickle``: handle normally, then send the response in ``chunk`` bytes (default 16) with
       ``delay`` seconds (default 0.05) between chunks.
     """

@@ -17,10 +17,10 @@ from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK
 from tpublish.index.multipart import hash_file
 from tpublish.index.remote import Index
 from tpublish.output import ci
-from tpublish.output.text import human_size
 from tpublish.publish.publisher import Options, Publisher
 from tpublish.publish.retry import RetryPolicy
 from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
+from tpublish.units import human_size
 
 if TYPE_CHECKING:
     import httpx
@@ -78,9 +78,8 @@ def load_files(
 
     reports = check_files(paths, deep=not no_check, pypi=is_pypi(upload_url))
     dists = raise_for_errors(reports)
-    for report in reports:
-        for finding in report.warnings:
-            console.warning(f"{report.filename}: {finding.message}")
+    # One release's files share their metadata: a warning about it is said once, for them all.
+    console.file_warnings([(r.filename, f.message) for r in reports for f in r.warnings])
     for dist in dists:
         console.verbose(f"checked {dist.filename}: {dist.name} {dist.version} ({dist.filetype})")
     return dists
@@ -141,7 +140,8 @@ def dry_run(
     if console.json_mode:
         console.emit_json(plan_document(repository, dists, digests, login, would_start))
     else:
-        console.info(f"Dry run: would upload {len(dists)} file(s) to {repository.url}")
+        files = f"{len(dists)} file" + ("" if len(dists) == 1 else "s")
+        console.info(f"Dry run: would upload {files} to {repository.url}")
         for dist in dists:
             console.info(
                 f"  {dist.filename} ({human_size(dist.size)}) sha256={digests[dist.path].sha256}"
@@ -182,9 +182,12 @@ def publish_release(
         ),  # its refusals, explained
     )
     index = Index(client, repository.url)
-    with console.uploading(dists) as emit:
-        report = Publisher(index, login.source, publish_options, emit).run(dists)
-    report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
+    with console.uploading(dists) as tracker:
+        report = Publisher(index, login.source, publish_options, tracker.handle).run(dists)
+        report.release_urls = sorted(
+            {url for d in dists if (url := release_url(repository.url, d))}
+        )
+        tracker.finish(report)  # the last frame of the bars says what the table will say
     console.summary(report)
     ci.report_upload(report, stream=sys.stderr if console.json_mode else None)
     # stderr carries the failures in --json mode too: stdout is the report, the log is for people.
