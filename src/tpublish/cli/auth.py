@@ -54,6 +54,7 @@ def run_auth(console: Console, options: AuthOptions) -> int:
     if tp_applies:
         with make_http_client(repository, options.network) as client:
             exit_code = _trusted_publishing_report(client, repository, options.exchange, report)
+    report["exit_code"] = exit_code
     _show(console, report)
     return exit_code
 
