@@ -50,7 +50,7 @@ def pseudo_terminal(columns: int = 120, rows: int = 40) -> Iterator[tuple[int, l
 REDRAW = re.compile(rb"(?:\x1b\[2K\x1b\[1A)*\x1b\[2K")  # how rich's live display starts a frame
 
 
-class _Screen(pyte.Screen):  # type: ignore[misc]  # pyte has no type hints
+class _Screen(pyte.Screen):
     """A screen that notes every character written past the last column (an overflow)."""
 
     def __init__(self, columns: int, rows: int) -> None:

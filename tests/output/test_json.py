@@ -200,8 +200,16 @@ def test_ctrl_c_before_the_upload(index: FakeIndex, dist: Path) -> None:
         "PYTHON_KEYRING_BACKEND": "keyring_backend.HangingBackend",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "tpublish", "upload", "--json", "--repository-url"]
-        + [index.upload_url, str(dist / "*")],
+        [
+            sys.executable,
+            "-m",
+            "tpublish",
+            "upload",
+            "--json",
+            "--repository-url",
+            index.upload_url,
+            str(dist / "*"),
+        ],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -118,6 +118,7 @@ def wrap_name(name: str, width: int) -> list[str]:
         cut = 0
         while cut < len(rest) and cells(rest[: cut + 1]) <= width:
             cut += 1
+        cut = max(cut, 1)  # a character wider than the column still moves on
         for separator in BREAK_AFTER:  # between fields first, then between parts of one
             breaks = [i + 1 for i in range(cut) if rest[i] == separator and i + 1 < len(rest)]
             if breaks and breaks[-1] >= max(1, cut // 3):
