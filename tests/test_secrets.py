@@ -186,7 +186,7 @@ def test_no_canary_in_the_output_of_an_upload_path(
     assert "Traceback" not in run.output
     assert_no_canary(run)
     if scenario.sent is None:
-        assert index.requests == []
+        assert index.uploads == []
     else:
         assert index.uploads[0].headers["authorization"] == f"Basic {basic(*scenario.sent)}"
 
@@ -233,8 +233,8 @@ def test_no_canary_with_the_password_in_the_repository_url(
     url = f"http://{USER}:{PASSWORD}@{host}/legacy/"
     index.faults.add("/legacy/", "status", method="POST", code=503, body=echo(PASSWORD, USER))
 
-    for mode in MODES.values():
-        run = upload(url, dist, *mode)
+    for mode in MODES.values():  # the later runs find the files there: the look-up path
+        run = upload(url, dist, "--skip-existing", *mode)
         assert run.exit_code == EXIT_OK, run.output
         assert_no_canary(run)
     assert index.uploads[0].headers["authorization"] == f"Basic {basic(USER, PASSWORD)}"
@@ -289,3 +289,25 @@ def test_no_canary_from_a_real_process(index: FakeIndex, dist: list[Path]) -> No
     assert run.exit_code == EXIT_OK, run.output
     assert "retrying" in run.stderr
     assert_no_canary(run)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_no_canary_on_the_pre_flight_paths(index: FakeIndex, dist: list[Path], mode: str) -> None:
+    """The look-up before the release carries the credential; refusals, skips and dry-run
+    predictions built from it never show it."""
+    login = ("-u", USER, "-p", PASSWORD)
+    assert upload(index.upload_url, dist, *login).exit_code == EXIT_OK
+
+    refused = upload(index.upload_url, dist, *login, *MODES[mode])
+    skipped = upload(index.upload_url, dist, *login, "--skip-existing", *MODES[mode])
+    predicted = upload(index.upload_url, dist, *login, "--dry-run", *MODES[mode])
+
+    assert refused.exit_code == EXIT_UPLOAD, refused.output
+    assert skipped.exit_code == EXIT_OK, skipped.output
+    assert predicted.exit_code == EXIT_UPLOAD, predicted.output
+    for run in (refused, skipped, predicted):
+        assert "Traceback" not in run.output
+        assert_no_canary(run)
+    reads = index.requests_to("/simple/demo-pkg/", "GET")
+    assert {r.headers["authorization"] for r in reads} == {f"Basic {basic(USER, PASSWORD)}"}
+    assert len(index.uploads) == 2  # the first run's only

@@ -7,12 +7,15 @@ them once and exits with the class's code:
 ====  =========================================================================================
 code  meaning
 ====  =========================================================================================
-0     every file was uploaded or skipped (or: ``--dry-run`` / ``check`` found nothing wrong)
-1     the index refused at least one file (the report says which and why)
+0     every file was uploaded or skipped (``--dry-run`` exits as the real run would; ``check``:
+      nothing wrong)
+1     the index refused at least one file, or already holds one (the report says which and why)
 2     bad input: a missing or invalid distribution, a bad option, an unreadable config file
 3     credentials: none found, or the index refused them (401/403)
-4     network: could not connect, timed out, TLS failure, or the index kept failing (5xx)
-5     trusted publishing: the CI identity could not be obtained or exchanged for a token
+4     network: could not connect, timed out, TLS failure, or the index (or Sigstore) kept
+      failing (5xx)
+5     trusted publishing: the CI identity could not be obtained or exchanged for a token, or
+      Sigstore would not sign with it (``--attest``)
 130   interrupted (Ctrl-C); files already uploaded are listed in the report
 ====  =========================================================================================
 """
@@ -88,3 +91,13 @@ class TrustedPublishingError(TPublishError):
     """The ambient CI identity could not be obtained or exchanged for an upload token."""
 
     exit_code = EXIT_TRUSTED_PUBLISHING
+
+
+class SigningError(TrustedPublishingError):
+    """``--attest``: the CI identity could not sign (no ``sigstore`` token, Fulcio or Rekor refused)."""
+
+
+class SigningUnavailable(SigningError):
+    """``--attest``: Sigstore (Fulcio, Rekor, its trust root) could not be reached or kept failing."""
+
+    exit_code = EXIT_NETWORK

@@ -151,9 +151,8 @@ def test_missing_section_lists_known_names(pypirc: Path) -> None:
     with pytest.raises(InputError) as caught:
         resolve(repository="nope")
     assert str(caught.value) == "unknown repository 'nope' (from -r/--repository): not in ~/.pypirc"
-    assert (
-        caught.value.hint == "known repositories: private, pypi, testpypi; or pass --repository-url"
-    )
+    # index-servers lists pypi and private: twine 7 knows no testpypi then, nor do we.
+    assert caught.value.hint == "known repositories: private, pypi; or pass --repository-url"
     assert caught.value.exit_code == EXIT_INPUT
 
 
@@ -173,25 +172,86 @@ def test_section_without_repository_url(clean_environment: Path) -> None:
         resolve(repository="private")
 
 
-def test_twine_defaults_even_when_file_lists_other_servers(tmp_path: Path) -> None:
+def test_pypi_always_exists_testpypi_only_when_index_servers_lists_it(tmp_path: Path) -> None:
     path = tmp_path / "pypirc"
     path.write_text(
         f"[distutils]\nindex-servers = private\n[private]\nrepository = {PRIVATE_URL}\n"
     )
     sections = load_pypirc(path).sections
     assert sections["pypi"].repository == PYPI_UPLOAD_URL
-    assert sections["testpypi"].repository == TESTPYPI_UPLOAD_URL
+    assert "testpypi" not in sections  # twine 7: "Missing 'testpypi' section"
     assert sections["private"].repository == PRIVATE_URL
 
 
-def test_sections_match_twine_get_config(tmp_path: Path) -> None:
+TWINE_CASES = {
+    "ours": PYPIRC + "\n[server-login]\nusername = legacy\n\n[extra]\nca_cert = /ca.pem\n",
+    "no-distutils": "[pypi]\nusername = testuser\npassword = testpassword\n",
+    "no-section": "[distutils]\nindex-servers = pypi foo\n[pypi]\nusername = u\npassword = p\n",
+    "override-pypi-url": "[pypi]\nrepository = http://pypiproxy\n",
+    "empty-userpass": "[pypi]\nusername=\npassword=\n",
+    "unlisted-builtins": (
+        "[distutils]\nindex-servers = private\n[private]\nrepository = https://x.example/\n"
+        "[pypi]\npassword = unread\n[testpypi]\npassword = unread\n"
+    ),
+    "listed-testpypi-override": "[distutils]\nindex-servers = testpypi\n[testpypi]\nusername = t\n",
+}
+
+
+@pytest.mark.parametrize("text", list(TWINE_CASES.values()), ids=list(TWINE_CASES))
+def test_sections_match_twine_get_config(tmp_path: Path, text: str) -> None:
     path = tmp_path / "pypirc"
-    path.write_text(PYPIRC + "\n[server-login]\nusername = legacy\n\n[extra]\nca_cert = /ca.pem\n")
+    path.write_text(text)
     ours = load_pypirc(path).sections
-    for name, config in get_config(str(path)).items():
+    theirs = get_config(str(path))
+    # twine also has no section for a listed name without one; we keep it, to say so on use.
+    assert set(theirs) <= set(ours)
+    assert set(ours) - set(theirs) <= {s for s in ours if ours[s].repository is None}
+    for name, config in theirs.items():
         section = ours[name]
         for key in ("repository", "username", "password", "ca_cert", "client_cert"):
-            assert getattr(section, key) == config.get(key), (name, key)
+            expected = config.get(key) or None  # empty values: None, and the section says so
+            assert getattr(section, key) == expected, (name, key)
+        empty = config.get("username") == "" and config.get("password") == ""
+        assert section.anonymous == empty, name
+
+
+def test_testpypi_unlisted_says_how_to_get_it(clean_environment: Path) -> None:
+    (clean_environment / ".pypirc").write_text("[distutils]\nindex-servers = pypi\n")
+    with pytest.raises(InputError) as caught:
+        resolve(repository="testpypi")
+    assert caught.value.hint is not None
+    assert "add testpypi to `index-servers`" in caught.value.hint
+    assert TESTPYPI_UPLOAD_URL in caught.value.hint
+
+
+def test_an_unlisted_pypi_section_is_not_read_and_says_so(clean_environment: Path) -> None:
+    (clean_environment / ".pypirc").write_text(
+        f"[distutils]\nindex-servers = private\n[private]\nrepository = {PRIVATE_URL}\n"
+        f"[pypi]\nusername = __token__\npassword = pypi-{CANARY}\n"
+    )
+    repo = resolve()
+    assert repo.url == PYPI_UPLOAD_URL
+    assert repo.password is None  # twine ignores it too
+    assert any("[pypi] in ~/.pypirc is not listed in `index-servers`" in w for w in repo.warnings)
+
+
+def test_a_command_line_name_beats_twine_repository_url_and_says_so(pypirc: Path) -> None:
+    repo = resolve({"TWINE_REPOSITORY_URL": "https://elsewhere.example/"}, repository="private")
+    assert repo.url == PRIVATE_URL
+    assert repo.warnings == (
+        "-r/--repository private is used, not TWINE_REPOSITORY_URL from the environment "
+        "(twine would upload to that URL)",
+    )
+
+
+def test_empty_username_and_password_mean_anonymous(clean_environment: Path) -> None:
+    (clean_environment / ".pypirc").write_text(
+        f"[distutils]\nindex-servers = private\n[private]\nrepository = {PRIVATE_URL}\n"
+        "username =\npassword =\n"
+    )
+    repo = resolve(repository="private")
+    assert repo.anonymous
+    assert repo.username is None and repo.password is None
 
 
 def test_server_login_supplies_default_credentials(tmp_path: Path) -> None:
@@ -213,12 +273,15 @@ def test_missing_default_file_is_fine() -> None:
     [
         ("missing.cfg", {}),
         (None, {"TPUBLISH_CONFIG_FILE": "missing.cfg"}),
-        (None, {"TWINE_CONFIG_FILE": "missing.cfg"}),
     ],
 )
 def test_explicit_missing_config_file_is_an_error(flag: str | None, env: dict[str, str]) -> None:
     with pytest.raises(InputError, match=r"^config file not found: missing.cfg$"):
         resolve(env, config_file=flag)
+
+
+def test_twine_config_file_is_not_read_as_twine_7_reads_none() -> None:
+    assert resolve({"TWINE_CONFIG_FILE": "missing.cfg"}).url == PYPI_UPLOAD_URL
 
 
 def test_config_file_flag_beats_environment(tmp_path: Path) -> None:

@@ -72,5 +72,5 @@ def test_completion_offers_commands_and_options() -> None:
     )
 
     assert commands.splitlines() == ["plain,auth", "plain,check", "plain,upload"]
-    assert options.splitlines() == ["plain,--attestations"]
+    assert options.splitlines() == ["plain,--attestations", "plain,--attest"]
     assert files.splitlines() == ["file,d"]  # the shell completes file names for DIST

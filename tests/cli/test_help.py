@@ -7,8 +7,8 @@ import click
 import pytest
 
 from cli_helpers import tpublish
+from tpublish.cli.helptext import HELP_SECTIONS, OTHER_SECTION
 from tpublish.cli.main import main
-from tpublish.cli.params import HELP_SECTIONS, OTHER_SECTION
 
 COMMANDS = sorted(main.commands)
 
@@ -40,9 +40,11 @@ def test_upload_help_groups_its_options_under_headings() -> None:
         "Target",
         "Credentials",
         "Trusted publishing",
+        "Attestations",
         "Behaviour",
         "Network and TLS",
         "Output",
+        "Accepted for twine, ignored",
     ]
     section = text.split("Credentials:")[1].split("\n\n")[0]
     assert "--token" in section and "--skip-existing" not in section

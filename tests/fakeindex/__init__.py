@@ -17,7 +17,10 @@ Endpoints: ``GET /_/oidc/audience``, ``POST /_/oidc/mint-token`` (and ``/_/oidc/
 
 Settings (plain attributes, change them any time): ``audience`` ("pypi"), ``tp_enabled``,
 ``implements_tp`` (False: 404 on ``/_/oidc/*``), ``disabled_kinds`` (e.g. {"gitlab"}),
-``verify_signatures`` (False: Warehouse's null service), ``minted_token_lifetime`` (900),
+``verify_signatures`` (False: Warehouse's null service), ``attestation_verifier`` (None: attestations
+are checked for shape only, like Warehouse's null integrity service; a callable
+``(attestation, publisher, filename, sha256)`` that raises is reported as Warehouse reports a failed
+``Attestation.verify``), ``minted_token_lifetime`` (900),
 ``send_expires``, ``allow_passwords`` (False), ``reason_phrases`` (False: generic status line, message
 only in the body, as over HTTP/2), ``read_only``, ``uploads_disabled``, ``attestations_enabled``,
 ``upload_size_limit`` (100 MiB), ``project_size_limit`` (10 GiB), ``clock_offset`` (seconds added to

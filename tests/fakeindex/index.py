@@ -7,7 +7,7 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +27,8 @@ from .state import (
     Release,
     StoredFile,
 )
+
+AttestationVerifier = Callable[[dict[str, Any], Publisher, str, str], None]
 
 _PUBLISHER_DEFAULTS = {
     "github": claimsets.DEFAULT_GITHUB,
@@ -54,6 +56,8 @@ class FakeIndex:
         self.read_only = False
         self.uploads_disabled = False
         self.attestations_enabled = True
+        # (attestation, uploading publisher, filename, sha256) -> None, or raises: verification
+        self.attestation_verifier: AttestationVerifier | None = None
         self.upload_size_limit = 100 * 1024 * 1024
         self.project_size_limit = 10 * 1024 * 1024 * 1024
         self.clock_offset = 0.0

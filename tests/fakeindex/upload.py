@@ -44,6 +44,7 @@ GONE = {
     "doc_upload": "Uploading documentation is no longer supported, we recommend using https://readthedocs.org/.",
 }
 FOURTEEN_DAYS = 14 * 24 * 3600
+VERIFY_PREFIX = "Could not verify the uploaded artifact using the included attestation: "
 
 
 def handle(index: FakeIndex, request: Request, record: RecordedRequest) -> Response:
@@ -255,25 +256,37 @@ def _upload(index: FakeIndex, request: Request, parts: list[Part]) -> Response:
     attestations = None
     if form.get("attestations") is not None and index.attestations_enabled:
         attestations = _attestations(
-            identity, form.get("attestations") or "", content.filename or "", hashes["sha256"]
+            index,
+            identity,
+            form.get("attestations") or "",
+            content.filename or "",
+            hashes["sha256"],
         )
     _store(index, identity, form, meta, project, content, hashes, attestations)
     return Response(200)
 
 
 def _attestations(
-    identity: Identity, text: str, filename: str, sha256: str
+    index: FakeIndex, identity: Identity, text: str, filename: str, sha256: str
 ) -> list[dict[str, object]]:
-    """Step 25."""
+    """Step 25; with ``index.attestation_verifier`` set, the signatures too (Warehouse's real
+    integrity service: ``Attestation.verify`` against the uploading trusted publisher)."""
     prefix = "Invalid attestations supplied during upload: "
     if not identity.is_trusted_publisher:
         raise UploadError(
             400, prefix + "Attestations are only supported when using Trusted Publishing"
         )
     try:
-        return validate_attestations(text, filename=filename, sha256=sha256)
+        attestations = validate_attestations(text, filename=filename, sha256=sha256)
     except AttestationError as exc:
         raise UploadError(400, prefix + str(exc)) from None
+    if index.attestation_verifier is not None and identity.minted is not None:
+        try:
+            for attestation in attestations:
+                index.attestation_verifier(attestation, identity.minted.publisher, filename, sha256)
+        except Exception as exc:  # noqa: BLE001  (Warehouse reports any verification failure so)
+            raise UploadError(400, prefix + VERIFY_PREFIX + str(exc)) from None
+    return attestations
 
 
 def _store(

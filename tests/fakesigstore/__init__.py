@@ -18,7 +18,7 @@ log), ``tokens`` (CI JWTs), ``instance`` (``FakeSigstore`` itself).
 ``.cert_lifetime``), ``rekor`` (``.entries`` by uuid), ``ctlog``; ``requests`` (RecordedRequest log),
 ``requests_to(service)``, ``refusals`` (messages of every 4xx the services chose to give),
 ``server_errors``; ``clock_offset``. Faults: ``fail("fulcio"|"rekor", kind="status", times=1,
-code=503, message=..., body=None)``, ``kind="drop"`` (no answer), ``kind="stall"`` (``seconds``),
+code=503, message=..., body=None, skip=0)``, ``kind="drop"`` (no answer), ``kind="stall"`` (``seconds``),
 and ``take_down(service)`` (connection refused from then on). Trust: ``trust_config_document()``,
 ``write_trust_config(path)``, ``trust_config()``, ``trusted_root()``, ``signing_context()``,
 ``verifier()``, ``verify(attestation, publisher, dist)``. Tokens: ``github_token(**overrides)``,

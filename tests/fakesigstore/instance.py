@@ -80,6 +80,9 @@ class FakeSigstore:
         with self.lock:
             for fault in self.faults:
                 if fault.service == service and fault.fired < fault.times:
+                    if fault.passed < fault.skip:
+                        fault.passed += 1
+                        return None
                     fault.fired += 1
                     return fault
         return None

@@ -34,6 +34,7 @@ class Fault:
 
     ``status``: answer ``code`` with the service's JSON error for ``message`` (or ``body`` as is);
     ``drop``: close the connection without an answer; ``stall``: wait ``seconds``, then serve.
+    ``skip``: let that many requests through first (e.g. fail the second file's log entry).
     """
 
     service: str
@@ -43,7 +44,9 @@ class Fault:
     message: str = "service unavailable"
     body: str | None = None
     seconds: float = 5.0
+    skip: int = 0
     fired: int = 0
+    passed: int = 0
 
 
 @dataclass

@@ -6,11 +6,10 @@ of it, so every upload still lands in the fake index and can be checked there.
 
 from __future__ import annotations
 
+import base64
 import contextlib
-import socket
 import ssl
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,51 +18,14 @@ import httpx
 import pytest
 import trustme
 
-from builders import make_sdist, make_wheel
+from builders import make_release, make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex, fake_index
-from tpublish.errors import EXIT_INPUT, EXIT_NETWORK, EXIT_OK
+from servers import PyPIServer, pypiserver
+from tlsfront import TLSFront
+from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_NETWORK, EXIT_OK
 
 PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
-
-
-class TLSFront:
-    """Accept TLS on 127.0.0.1 with ``context`` and relay the plain bytes to ``backend``."""
-
-    def __init__(self, context: ssl.SSLContext, backend: tuple[str, int]) -> None:
-        self.context, self.backend = context, backend
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
-        self.handshake_errors: list[str] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                raw, _ = self.listener.accept()
-                threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
-
-    def _serve(self, raw: socket.socket) -> None:
-        try:
-            tls = self.context.wrap_socket(raw, server_side=True)
-        except OSError as exc:
-            self.handshake_errors.append(str(exc))
-            raw.close()
-            return
-        with tls, socket.create_connection(self.backend) as plain:
-            threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
-            _pump(tls, plain)
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            sink.sendall(data)
-    with contextlib.suppress(OSError):
-        sink.shutdown(socket.SHUT_WR)
 
 
 @dataclass(frozen=True)
@@ -291,6 +253,185 @@ def test_without_the_client_certificate_the_upload_fails_clearly(
     assert index.requests == []
 
 
+# -- the client certificate as the only credential ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyPIServer]:
+    """pypiserver that asks for no password: the TLS front's client certificate is the gate."""
+    with pypiserver(tmp_path_factory.mktemp("open-pypiserver"), anonymous=True) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def gated(pki: Pki, backend_address: tuple[str, int]) -> Iterator[TLSFront]:
+    """TLS in front of ``backend_address`` that lets in only clients with a certificate of our CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    pki.server.configure_cert(context)
+    pki.ca.configure_trust(context)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.maximum_version = ssl.TLSVersion.TLSv1_2  # refused inside the handshake, every time
+    front = TLSFront(context, backend_address)
+    try:
+        yield front
+    finally:
+        front.close()
+
+
+def upload_with(url: str, files: list[Path], *args: str) -> Run:
+    return tpublish(
+        "upload",
+        "--repository-url",
+        url,
+        "--non-interactive",
+        "--no-progress",
+        "--retry-backoff",
+        "0.01",
+        *args,
+        *(str(path) for path in files),
+    )
+
+
+@pytest.mark.slow
+def test_the_client_certificate_alone_uploads(
+    pki: Pki, open_server: PyPIServer, tmp_path: Path
+) -> None:
+    files = make_release(tmp_path / "dist", "certified-pkg", "1.0")
+    port = int(open_server.url.rstrip("/").rsplit(":", 1)[1])
+    with gated(pki, ("127.0.0.1", port)) as front:
+        url = f"https://127.0.0.1:{front.port}/"
+        run = upload_with(
+            url, files, "--cert", str(pki.ca_pem), "--client-cert", str(pki.client_pem), "-v"
+        )
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert "credential: no username or password: the TLS client certificate from --client-cert" in (
+        run.stderr
+    )
+    assert sorted(p.name for p in open_server.packages.iterdir()) == sorted(p.name for p in files)
+    for path in files:
+        assert (open_server.packages / path.name).read_bytes() == path.read_bytes()
+
+
+def test_a_username_with_the_client_certificate_goes_without_a_password(
+    pki: Pki, index: FakeIndex, dist: list[Path]
+) -> None:
+    """twine's rule: the username is sent with an empty password; here the fake Warehouse, which
+    wants a token, says no, and shows what it received."""
+    with gated(pki, backend(index)) as front:
+        url = f"https://127.0.0.1:{front.port}/legacy/"
+        run = upload_with(
+            url,
+            dist,
+            "-u",
+            "alice",
+            "--cert",
+            str(pki.ca_pem),
+            "--client-cert",
+            str(pki.client_pem),
+        )
+
+    assert run.exit_code == EXIT_CREDENTIALS  # the index's 403, not "no credentials found"
+    assert "refused the credentials (403)" in run.stderr
+    sent = base64.b64encode(b"alice:").decode()
+    assert index.uploads[0].headers["authorization"] == f"Basic {sent}"
+
+
+def test_the_client_certificate_alone_sends_no_authorization_header(
+    pki: Pki, index: FakeIndex, dist: list[Path]
+) -> None:
+    with gated(pki, backend(index)) as front:
+        url = f"https://127.0.0.1:{front.port}/legacy/"
+        run = upload_with(
+            url, dist, "--cert", str(pki.ca_pem), "--client-cert", str(pki.client_pem)
+        )
+
+    assert run.exit_code == EXIT_CREDENTIALS
+    assert index.uploads
+    assert all("authorization" not in r.headers for r in index.requests)
+
+
+@pytest.fixture(scope="module")
+def bad_client_certs(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    directory = tmp_path_factory.mktemp("bad-certs")
+    leaf = pki.ca.issue_cert("uploader@example.com")
+    certificate = leaf.cert_chain_pems[0].bytes()
+    key = ec.generate_private_key(ec.SECP256R1())
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"passphrase"),
+    )
+    other_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    files = {
+        "garbage": b"this is not PEM\n",
+        "certificate-only": certificate,
+        "encrypted-key": certificate + encrypted,
+        "wrong-key": certificate + other_key,
+    }
+    for name, data in files.items():
+        (directory / f"{name}.pem").write_bytes(data)
+    return {name: directory / f"{name}.pem" for name in files}
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("garbage", "no PEM certificate in it"),
+        ("certificate-only", "no private key in it"),
+        ("encrypted-key", "its private key is encrypted (tpublish cannot ask for the passphrase)"),
+        ("wrong-key", "the private key does not match the certificate, or the file is damaged"),
+    ],
+)
+def test_a_bad_client_certificate_is_named_as_the_client_certificate(
+    pki: Pki, index: FakeIndex, dist: list[Path], bad_client_certs: dict[str, Path], name: str,
+    problem: str,
+) -> None:  # fmt: skip
+    path = bad_client_certs[name]
+
+    run = upload_with(
+        index.upload_url, dist, "-u", "alice", "--cert", str(pki.ca_pem), "--client-cert", str(path)
+    )
+
+    assert run.exit_code == EXIT_INPUT
+    (line,) = error_lines(run)
+    assert line.startswith(f"error: cannot load the client certificate {path}: {problem}")
+    assert "CA bundle" not in run.stderr
+    assert "hint: --client-cert takes one PEM file holding the certificate" in run.stderr
+    assert "Traceback" not in run.output
+    assert not index.requests
+
+
+def test_a_bad_ca_bundle_is_named_as_the_ca_bundle(
+    pki: Pki, index: FakeIndex, dist: list[Path], tmp_path: Path
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+
+    run = upload_with(
+        index.upload_url,
+        dist,
+        "-u",
+        "alice",
+        "--cert",
+        str(bundle),
+        "--client-cert",
+        str(pki.client_pem),
+    )
+
+    assert run.exit_code == EXIT_INPUT
+    (line,) = error_lines(run)
+    assert line.startswith(f"error: cannot load the CA bundle {bundle}")
+    assert "client certificate" not in line
+
+
 # -- where credentials may go ------------------------------------------------------------------------
 
 
@@ -312,6 +453,7 @@ def test_plain_http_to_another_host_is_refused_before_anything_is_sent(
         "error: refusing to send credentials in clear text to http://example.com/legacy/"
     ]
     assert "https://" in run.stderr  # the hint says what to use instead
+    assert "--allow-http (TPUBLISH_ALLOW_HTTP=1)" in run.stderr  # ... and the way out
     assert sent == []
 
 

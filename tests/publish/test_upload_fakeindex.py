@@ -244,6 +244,7 @@ def test_json_report_describes_each_file(index: FakeIndex, token: str, tmp_path:
             "outcome": "uploaded",
             "note": None,
             "attempts": 1,
+            "attestations": [],
             "error": None,
         }
 
@@ -254,7 +255,8 @@ def test_dry_run_sends_nothing(index: FakeIndex, token: str, tmp_path: Path) -> 
     run = upload(index, token, "--dry-run", "--json", str(tmp_path / "dist" / "*"))
 
     assert run.exit_code == EXIT_OK, run.output
-    assert index.requests == []
+    # It reads what the index holds (the project's simple page, once), and sends nothing.
+    assert [(r.method, r.path) for r in index.requests] == [("GET", "/simple/demo-pkg/")]
     plan = report(run)
     assert plan["dry_run"] is True
     files = plan["files"]
@@ -381,12 +383,29 @@ def test_legacy_without_slash_is_not_followed(index: FakeIndex, token: str, tmp_
 # -- re-uploads -----------------------------------------------------------------------------------
 
 
-def test_identical_reupload_is_a_200_and_counts_as_uploaded(
+def test_identical_reupload_is_refused_before_the_first_byte_without_skip_existing(
     index: FakeIndex, token: str, tmp_path: Path
 ) -> None:
     whl, tar = release(tmp_path / "dist")
     args = ("--json", str(tmp_path / "dist" / "*"))
     assert upload(index, token, *args).exit_code == EXIT_OK
+
+    again = upload(index, token, *args)
+
+    assert again.exit_code == EXIT_UPLOAD, again.output
+    assert outcomes(again) == {whl.name: "failed", tar.name: "failed"}
+    assert [r.status for r in index.uploads] == [200, 200]  # the first run's; none since
+    assert "the same file is already on the index" in again.stderr
+    assert "hint: use --skip-existing" in again.stderr
+
+
+def test_identical_reupload_the_index_could_not_list_is_a_200_and_counts_as_uploaded(
+    index: FakeIndex, token: str, tmp_path: Path
+) -> None:
+    whl, tar = release(tmp_path / "dist")
+    args = ("--json", str(tmp_path / "dist" / "*"))
+    assert upload(index, token, *args).exit_code == EXIT_OK
+    index.faults.add("/simple/", "status", code=503)  # the pre-flight look-up cannot read it
 
     again = upload(index, token, *args)
 
@@ -405,7 +424,7 @@ def changed_wheel(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("skip_existing", [False, True])
-def test_changed_reupload_is_refused_naming_the_different_content(
+def test_changed_reupload_is_refused_before_the_first_byte_naming_both_digests(
     index: FakeIndex, token: str, tmp_path: Path, skip_existing: bool
 ) -> None:
     first, second = changed_wheel(tmp_path)
@@ -416,11 +435,32 @@ def test_changed_reupload_is_refused_naming_the_different_content(
 
     assert run.exit_code == EXIT_UPLOAD
     assert f"a different file named {first.name} is already on the index" in run.stderr
+    assert f"the index's sha256: {hashlib.sha256(first.read_bytes()).hexdigest()}" in run.stderr
+    assert f"this file's sha256:  {hashlib.sha256(second.read_bytes()).hexdigest()}" in run.stderr
+    assert "hint: an index never lets a file name be reused" in run.stderr
+    assert len(index.uploads) == 1  # the first run's: nothing of the second was sent
+    assert index.files[first.name].data == first.read_bytes()
+
+
+@pytest.mark.parametrize("skip_existing", [False, True])
+def test_changed_reupload_the_index_could_not_list_is_refused_by_its_answer(
+    index: FakeIndex, token: str, tmp_path: Path, skip_existing: bool
+) -> None:
+    first, second = changed_wheel(tmp_path)
+    assert upload(index, token, str(first)).exit_code == EXIT_OK
+    index.faults.add("/simple/", "status", code=503)  # only the pre-flight look-up fails
+    extra = ["--skip-existing"] if skip_existing else []
+
+    run = upload(index, token, *extra, str(second))
+
+    assert run.exit_code == EXIT_UPLOAD
+    assert f"a different file named {first.name} is already on the index" in run.stderr
     assert f"the index said: File already exists ('{first.name}'" in run.stderr
     assert "hint: an index never lets a file name be reused" in run.stderr
     assert index.uploads[-1].status == 400
-    # The verdict came from the index's simple API, by hash.
-    assert index.requests_to("/simple/demo-pkg/", "GET")
+    # First run: no such project yet; then the failed look-up; then, after the answer, the
+    # simple API gives the verdict by hash.
+    assert [r.status for r in index.requests_to("/simple/demo-pkg/", "GET")] == [404, 503, 200]
     assert index.files[first.name].data == first.read_bytes()
 
 
@@ -441,7 +481,6 @@ def test_skip_existing_skips_a_file_the_index_has_with_the_same_hash(
 ) -> None:
     whl, tar = release(tmp_path / "dist")
     assert upload(index, token, str(whl)).exit_code == EXIT_OK
-    already_exists_answer(index, whl.name)
 
     run = upload(index, token, "--skip-existing", "--json", str(tmp_path / "dist" / "*"))
 
@@ -449,18 +488,21 @@ def test_skip_existing_skips_a_file_the_index_has_with_the_same_hash(
     files = report(run)["files"]
     assert isinstance(files, list)
     assert [(f["outcome"], f["note"]) for f in files] == [
-        ("skipped", "already on the index"),
+        ("skipped", "already on the index (same sha256)"),
         ("uploaded", None),
     ]
     assert index.requests_to("/simple/demo-pkg/", "GET")
+    assert [r.content_filename for r in index.uploads] == [whl.name, tar.name]  # once each
     assert index.files[tar.name].data == tar.read_bytes()
 
 
 def test_without_skip_existing_an_existing_identical_file_is_an_error_with_a_hint(
     index: FakeIndex, token: str, tmp_path: Path
 ) -> None:
+    """The index's answer decides when it could not be listed before the release."""
     whl = wheel(tmp_path / "dist")
     assert upload(index, token, str(whl)).exit_code == EXIT_OK
+    index.faults.add("/simple/", "status", code=503)
     already_exists_answer(index, whl.name)
 
     run = upload(index, token, str(whl))
@@ -468,6 +510,7 @@ def test_without_skip_existing_an_existing_identical_file_is_an_error_with_a_hin
     assert run.exit_code == EXIT_UPLOAD
     assert "the same file is already on the index" in run.stderr
     assert "hint: use --skip-existing" in run.stderr
+    assert index.uploads[-1].status == 400
 
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

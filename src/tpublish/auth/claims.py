@@ -76,7 +76,7 @@ def _workflow_filename(job_workflow_ref: str) -> str:
     return path.rsplit("/", 1)[-1] if path else ""
 
 
-def _gitlab_ci_path(ci_config_ref_uri: str) -> str:
+def gitlab_ci_path(ci_config_ref_uri: str) -> str:
     """``gitlab.com/ns/proj//.gitlab-ci.yml@refs/heads/main`` -> ``.gitlab-ci.yml``."""
     _, _, rest = ci_config_ref_uri.partition("//")
     return rest.split("@", 1)[0]
@@ -103,7 +103,7 @@ def publisher_form(claims: dict[str, Any]) -> list[tuple[str, str]]:
             ("Project name", project or "MISSING"),
             (
                 "Top-level pipeline file path",
-                _gitlab_ci_path(str(claims.get("ci_config_ref_uri", ""))) or "MISSING",
+                gitlab_ci_path(str(claims.get("ci_config_ref_uri", ""))) or "MISSING",
             ),
             ("Environment name", str(claims.get("environment") or "(any; none used by this job)")),
         ]
@@ -145,14 +145,54 @@ def mismatch_details(claims: dict[str, Any]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def reusable_workflow_warning(claims: dict[str, Any]) -> str | None:
-    """A warning when the job runs inside a reusable workflow (the index does not support that)."""
-    workflow_ref, job_workflow_ref = claims.get("workflow_ref"), claims.get("job_workflow_ref")
-    if workflow_ref == job_workflow_ref:
-        return None
+def _workflow_path(ref: Any) -> str:
+    """``owner/repo/.github/workflows/release.yml@refs/tags/v1`` -> the part before ``@``."""
+    return str(ref).split("@", 1)[0] if ref else ""
+
+
+def is_reusable_workflow(claims: dict[str, Any]) -> bool:
+    """The job runs in another workflow file (or repository) than the one that was triggered."""
+    caller, job = (
+        _workflow_path(claims.get("workflow_ref")),
+        _workflow_path(claims.get("job_workflow_ref")),
+    )
+    return bool(caller and job) and caller != job
+
+
+def reusable_workflow_from_elsewhere(claims: dict[str, Any]) -> bool:
+    """A reusable workflow from another repository than the caller's: no publisher can match it."""
+    if not is_reusable_workflow(claims):
+        return False
+    owner_repo = "/".join(_workflow_path(claims.get("job_workflow_ref")).split("/")[:2])
+    return owner_repo.lower() != str(claims.get("repository", "")).lower()
+
+
+def reusable_workflow_explanation(claims: dict[str, Any]) -> str:
+    """Why a job in another repository's reusable workflow cannot publish, and what to do."""
+    repository = claims.get("repository", "the caller's repository")
+    job = _workflow_path(claims.get("job_workflow_ref"))
     return (
-        f"this job runs in a reusable workflow ({job_workflow_ref}, called by {workflow_ref}); "
-        "PyPI does not support trusted publishing from reusable workflows and the exchange may fail "
+        f"the index matches the caller's repository ({repository}) together with the reusable "
+        f"workflow's file ({job}), so a reusable workflow from another repository can never be "
+        f"a trusted publisher: upload from a job of a workflow in {repository} itself (a "
+        "reusable workflow may still build the files and hand them over as an artifact), or "
+        "use an API token (see https://github.com/pypi/warehouse/issues/11096)"
+    )
+
+
+def reusable_workflow_warning(claims: dict[str, Any]) -> str | None:
+    """Before the exchange: the job runs inside a reusable workflow, which the index supports badly."""
+    if not is_reusable_workflow(claims):
+        return None
+    workflow_ref, job_workflow_ref = claims.get("workflow_ref"), claims.get("job_workflow_ref")
+    where = f"this job runs in a reusable workflow ({job_workflow_ref}, called by {workflow_ref})"
+    if reusable_workflow_from_elsewhere(claims):
+        return f"{where}; {reusable_workflow_explanation(claims)}"
+    return (
+        f"{where}; the index matches the reusable workflow's file name "
+        f"({_workflow_filename(str(job_workflow_ref))}), not the calling workflow's, so the "
+        "trusted publisher must name that file; PyPI does not officially support trusted "
+        "publishing from reusable workflows and the exchange may fail "
         "(see https://github.com/pypi/warehouse/issues/11096)"
     )
 

@@ -20,6 +20,14 @@ twine, ``__token__`` unless a flag or the environment gives one: PyPI takes API 
 ``.pypirc`` or keyring username is not used. A username of ``__token__`` without a token is not a
 credential yet: trusted publishing or the prompt may supply the token.
 
+Other indexes, as twine 7 treats them:
+
+- a ``.pypirc`` section with ``username =`` and ``password =`` both empty (and no username or
+  password from a flag or the environment) uploads with no Authorization header at all;
+- with a TLS client certificate and no password anywhere (keyring included), the certificate is the
+  credential: a username alone is sent with an empty password, no username means no header. There
+  is no prompt then.
+
 Every password and token is registered for redaction the moment it is read.
 """
 
@@ -38,6 +46,7 @@ from tpublish.errors import CredentialError
 from tpublish.redact import register_secret
 
 DEFAULT_PYPI_USERNAME = "default for PyPI"
+CERTIFICATE = "client-certificate"  # the kind of a credential that is the TLS client certificate
 
 Prompt = Callable[[str, bool], str]  # (message, secret) -> answer
 _Candidate = tuple[str, str, str | None]  # (source, "token" | "username" | "password", value)
@@ -69,6 +78,10 @@ def resolve_credential(
     user_lookup = _first("username", candidates, ignored=ignored)
     secret_lookup = _first("password", candidates)
     user, secret = user_lookup.found, secret_lookup.found
+    if user is None and secret is None and repository.anonymous and not repository.is_pypi:
+        source = f"{_pypirc_source(repository)}: empty username and password"
+        notes.append(f"credentials: none, an anonymous upload ({source})")
+        return Credential("", "", source=source, kind="anonymous")
     keyring_notes: list[str] = []
     if secret is None or (user is None and not repository.is_pypi):
         timeout = None if interactive else keyring_timeout
@@ -78,12 +91,51 @@ def resolve_credential(
         user = (TOKEN_USERNAME, DEFAULT_PYPI_USERNAME)
     # One line per setting: where it came from, or where it was looked for.
     notes.append(user_lookup.line(user, shown=True))
+    certificate_only = secret is None and repository.client_cert and not repository.is_pypi
+    if certificate_only and (user is None or user[0] != TOKEN_USERNAME):
+        notes.extend(keyring_notes)
+        return _certificate_credential(repository, user, notes)
     notes.append(secret_lookup.line(secret, shown=False))
     notes.extend(keyring_notes)
     if secret is None and (user is None or user[0] == TOKEN_USERNAME):
         return None
     user, secret = _complete(repository, user, secret, interactive, prompt)
     return _credential(repository, user, secret, _layer_warnings(candidates))
+
+
+def _certificate_credential(
+    repository: Repository, user: Found | None, notes: list[str]
+) -> Credential:
+    """The TLS client certificate as the credential: twine sends the username with no password."""
+    where = repository.client_cert_source or "--client-cert"
+    if user is None:
+        notes.append(f"credentials: the TLS client certificate only (from {where})")
+        return Credential("", "", source=f"TLS client certificate from {where}", kind=CERTIFICATE)
+    notes.append(f"password: none; the TLS client certificate (from {where}) stands in for it")
+    source = f"username from {user[1]}, TLS client certificate from {where}"
+    return Credential(user[0], "", source=source, kind=CERTIFICATE)
+
+
+def explicit_credentials(
+    *,
+    repository: Repository,
+    token: str | None,
+    username: str | None,
+    password: str | None,
+    env: Mapping[str, str],
+) -> list[str]:
+    """Each credential configured by flag, environment, ``.pypirc`` or URL: "a password (--password)".
+
+    The username ``__token__`` alone is no credential (trusted publishing supplies the token), nor
+    is a ``.pypirc`` username for PyPI, which is never used there. The keyring is not consulted.
+    """
+    ignored = _pypirc_source(repository) if repository.is_pypi else None
+    found = []
+    for source, kind, value in _candidates(repository, token, username, password, env):
+        if not value or (kind == "username" and (value == TOKEN_USERNAME or source == ignored)):
+            continue
+        found.append(f"a {kind} ({source})")
+    return found
 
 
 def prompt_credential(

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tpublish.auth.claims import TROUBLESHOOTING_URL, decode_claims, mismatch_details
+from tpublish.auth.claims import decode_claims
 from tpublish.auth.oidc import EXCHANGE_TIMEOUT, PERMISSION_HINT, Endpoints, ambient_token
+from tpublish.auth.refusals import refusal
 from tpublish.auth.source import Credential
 from tpublish.errors import TrustedPublishingError
-from tpublish.redact import redact, register_secret
+from tpublish.redact import register_secret
 
 if TYPE_CHECKING:
     import httpx
@@ -41,9 +42,17 @@ class MintedToken:
 
 
 def mint(
-    client: httpx.Client, where: Endpoints, oidc_token: str, *, now: float | None = None
+    client: httpx.Client,
+    where: Endpoints,
+    oidc_token: str,
+    *,
+    now: float | None = None,
+    audience: str | None = None,
 ) -> MintedToken:
-    """``POST /_/oidc/mint-token``: exchange the OIDC token for a short-lived upload token."""
+    """``POST /_/oidc/mint-token``: exchange the OIDC token for a short-lived upload token.
+
+    ``audience`` (the one the index asked for) lets a refusal compare it with the token's ``aud``.
+    """
 
     issued = time.time() if now is None else now
     try:
@@ -62,7 +71,7 @@ def mint(
             hint="the index may be having trouble: wait a little and retry, or check its status page",
         )
     if not response.is_success:
-        raise _refusal(response.status_code, body, oidc_token)
+        raise refusal(response.status_code, body, oidc_token, audience)
     token = body.get("token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise TrustedPublishingError("Token response error: the index gave us an invalid response.")
@@ -71,58 +80,6 @@ def mint(
     if isinstance(expires, (int, float)) and not isinstance(expires, bool):
         return MintedToken(token, float(expires), expires_reported=True)
     return MintedToken(token, issued + DEFAULT_LIFETIME, expires_reported=False)
-
-
-# What each refusal code means and what to do, beyond the index's own description.
-_REFUSALS = {
-    "invalid-publisher": (
-        "the index has no trusted publisher matching this CI job",
-        "add (or correct) the trusted publisher in the project's publishing settings with the values below",
-    ),
-    "invalid-reuse-token": (
-        "this OIDC token was already exchanged once",
-        "each token can be exchanged only once; on GitLab the job's token is fixed, so publish once per job",
-    ),
-    "invalid-token": (
-        "the index could not verify the OIDC token (expired, wrong audience, or not signed by a known issuer)",
-        "check the audience the job requests and that the runner's clock is right",
-    ),
-    "not-enabled": (
-        "trusted publishing is turned off on the index for this CI provider",
-        "use an API token until the index enables it again",
-    ),
-    "invalid-pending-publisher": (
-        "a pending publisher matched, but a project of that name already exists",
-        "register the publisher on the existing project instead of as a pending publisher",
-    ),
-    "invalid-payload": (
-        "the index could not read the token",
-        f"see {TROUBLESHOOTING_URL}",
-    ),
-}
-
-
-def _refusal(status: int, body: Any, oidc_token: str) -> TrustedPublishingError:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list) or not errors:
-        return TrustedPublishingError(
-            f"Token request failed: the index produced an unexpected {status} response.",
-            hint="the index may be having trouble: wait a little and retry, or check its status page",
-        )
-    first = errors[0] if isinstance(errors[0], dict) else {}
-    code, description = str(first.get("code", "unknown")), redact(str(first.get("description", "")))
-    summary, hint = _REFUSALS.get(
-        code, (f"the index refused the token ({code})", f"see {TROUBLESHOOTING_URL}")
-    )
-    reasons = tuple(
-        f"* `{e.get('code')}`: {redact(str(e.get('description', '')))}"
-        for e in errors
-        if isinstance(e, dict)
-    )
-    details = reasons
-    if code in ("invalid-publisher", "invalid-pending-publisher", "invalid-payload"):
-        details += mismatch_details(decode_claims(oidc_token))
-    return TrustedPublishingError(f"{summary}: {code}: {description}", hint=hint, details=details)
 
 
 def burn_token(client: httpx.Client, where: Endpoints, token: str) -> None:
@@ -194,7 +151,7 @@ class TrustedPublisher:
         self.claims = decode_claims(oidc_token)
         self.on_claims(self.claims)
         issued = self.clock()
-        minted = mint(self.client, self.where, oidc_token, now=issued)
+        minted = mint(self.client, self.where, oidc_token, now=issued, audience=self.audience)
         self._exchanged.add(oidc_token)
         self._lifetime = max(1.0, minted.expires - issued)
         self.minted = minted

@@ -5,7 +5,8 @@
 - ``auto`` (default): an explicitly configured credential (flag, environment, ``.pypirc``,
   keyring) wins; otherwise, inside a CI provider with an OIDC identity, trusted publishing;
   otherwise the prompt (on a terminal) or a clear error.
-- ``always``: trusted publishing or a clear error; configured credentials are ignored (with a warning).
+- ``always`` (as uv's): trusted publishing or a clear error; a password or token configured anywhere
+  (flag, environment, ``.pypirc``, the repository URL) is refused, never silently ignored.
 - ``never``: never tries trusted publishing.
 
 Nothing here prints: what a person should hear goes through ``Notices``, which the command
@@ -19,11 +20,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tpublish.auth.claims import GITHUB_ISSUER, reusable_workflow_warning
-from tpublish.auth.credentials import prompt_credential, resolve_credential
+from tpublish.auth.credentials import (
+    CERTIFICATE,
+    explicit_credentials,
+    prompt_credential,
+    resolve_credential,
+)
 from tpublish.auth.exchange import TrustedPublisher
 from tpublish.auth.oidc import PROVIDERS, detect_provider, endpoints, fetch_audience
 from tpublish.auth.source import StaticCredential
-from tpublish.errors import TrustedPublishingError
+from tpublish.errors import InputError, TrustedPublishingError
 
 if TYPE_CHECKING:
     import httpx
@@ -110,37 +116,57 @@ def choose_login(
     credential = None
     if mode != ALWAYS:
         credential = configured_credential(notices, repository, options, interactive=interactive)
-    elif _anything_configured(options):
-        notices.warning("--trusted-publishing always: the configured credential is not used")
+    else:
+        refuse_mixed_credentials(repository, options)
     if credential is not None:
-        return Login(
-            StaticCredential(credential),
-            f"{credential.username} (from {credential.source})",
-            credential,
-        )
+        return Login(StaticCredential(credential), describe(credential), credential)
     provider = detect_provider()
     if mode == ALWAYS and provider is None:
-        names = ", ".join(name for _, name in PROVIDERS)
-        raise TrustedPublishingError(
-            "--trusted-publishing always, but no CI identity was found here",
-            hint=f"trusted publishing works in {names}",
-        )
+        raise no_ci_identity_error()
     if mode != NEVER and provider is not None:
         trusted = start_trusted_publishing(notices, repository, client, provider, backoff=backoff)
         return Login(trusted, f"__token__ (trusted publishing, {provider})", trusted=trusted)
     if interactive:
         credential = prompt_credential(repository, interactive=True)
-        return Login(
-            StaticCredential(credential), f"{credential.username} (from prompt)", credential
-        )
+        return Login(StaticCredential(credential), describe(credential), credential)
     return Login(None, "none")
 
 
-def _anything_configured(options: CredentialOptions) -> bool:
-    if options.token or options.username or options.password:
-        return True
-    names = ("TPUBLISH_TOKEN", "TPUBLISH_PASSWORD", "TWINE_PASSWORD")
-    return any(os.environ.get(name) for name in names)
+def describe(credential: Credential) -> str:
+    """Who the index will see, and where that comes from (never the secret)."""
+    if credential.kind == "anonymous":
+        return f"no credentials: an anonymous upload ({credential.source})"
+    if credential.kind == CERTIFICATE and not credential.username:
+        return f"no username or password: the {credential.source}"
+    if credential.kind == CERTIFICATE:
+        return f"{credential.username} with no password ({credential.source})"
+    return f"{credential.username} (from {credential.source})"
+
+
+def no_ci_identity_error() -> TrustedPublishingError:
+    names = ", ".join(name for _, name in PROVIDERS)
+    return TrustedPublishingError(
+        "--trusted-publishing always, but no CI identity was found here",
+        hint=f"trusted publishing works in {names}",
+    )
+
+
+def refuse_mixed_credentials(repository: Repository, options: CredentialOptions) -> None:
+    """``--trusted-publishing always`` with a configured password or token: refused, as uv does."""
+    found = explicit_credentials(
+        repository=repository,
+        token=options.token,
+        username=options.username,
+        password=options.password,
+        env=os.environ,
+    )
+    if found:
+        raise InputError(
+            "--trusted-publishing always does not go with a configured credential: "
+            + ", ".join(found),
+            hint="remove it, or use --trusted-publishing auto to let a configured credential "
+            "win over trusted publishing",
+        )
 
 
 def start_trusted_publishing(

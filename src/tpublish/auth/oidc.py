@@ -18,6 +18,7 @@ from tpublish.auth.claims import (
     TROUBLESHOOTING_URL,
     github_fork_pull_request,
 )
+from tpublish.auth.refusals import id_token_variable
 from tpublish.errors import NetworkError, TrustedPublishingError
 from tpublish.index.http import is_loopback
 from tpublish.redact import redact, register_secret
@@ -114,13 +115,23 @@ def ambient_token(audience: str) -> str | None:
     except oidc_id.GitHubOidcPermissionCredentialError as exc:
         raise _github_permission_error(exc) from exc
     except oidc_id.IdentityError as exc:
+        on_gitlab = bool(os.environ.get("GITLAB_CI"))
         raise TrustedPublishingError(
             f"could not get an OIDC token from the CI provider: {redact(str(exc))}",
-            hint=f"see {TROUBLESHOOTING_URL}",
+            hint=_gitlab_id_tokens_hint(audience) if on_gitlab else f"see {TROUBLESHOOTING_URL}",
         ) from exc
     if token:
         register_secret(token)
     return token or None
+
+
+def _gitlab_id_tokens_hint(audience: str) -> str:
+    """GitLab's token comes from ``id_tokens`` in ``.gitlab-ci.yml``, with the index's audience."""
+    return (
+        f"in .gitlab-ci.yml the publishing job needs `id_tokens: {id_token_variable(audience)}: "
+        f"aud: {audience}` (the audience the index asked for; `testpypi` for TestPyPI); "
+        f"see {TROUBLESHOOTING_URL}"
+    )
 
 
 def _github_permission_error(exc: Exception) -> TrustedPublishingError:

@@ -1,7 +1,10 @@
-"""The ``.pypirc`` file, read as twine reads it: ``index-servers``, sections, built-in repositories.
+"""The ``.pypirc`` file, read as twine 7 reads it: ``index-servers``, sections, built-in repositories.
 
-``pypi`` and ``testpypi`` exist even without the file. Every password is registered for
-redaction the moment it is read; a parse error never quotes the line (it may hold a password).
+``pypi`` always exists; ``testpypi`` exists when ``index-servers`` lists it (as it does by default,
+without the file or without ``[distutils]``). Only the sections ``index-servers`` lists are read.
+A section whose ``username`` and ``password`` are both present and empty means "upload without
+credentials" (an index that takes anonymous uploads), as in twine. Every password is registered
+for redaction the moment it is read; a parse error never quotes the line (it may hold a password).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class PypircSection:
     ca_cert: str | None
     client_cert: str | None
     builtin_url: bool = False  # ``repository`` is the built-in default, not from the file
+    anonymous: bool = False  # ``username =`` and ``password =`` both present and empty
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,6 @@ def read_config(config_file: str | None, env: Mapping[str, str]) -> Pypirc:
     named = first_set(
         (config_file, "--config-file"),
         (env.get("TPUBLISH_CONFIG_FILE"), "TPUBLISH_CONFIG_FILE"),
-        (env.get("TWINE_CONFIG_FILE"), "TWINE_CONFIG_FILE"),
     )
     if named is None:
         return load_pypirc(Path(DEFAULT_CONFIG_FILE).expanduser(), required=False)
@@ -76,18 +79,30 @@ def load_pypirc(path: Path, *, required: bool = True, display: str | None = None
     }
     listed = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
     sections = {}
-    for name in dict.fromkeys([*listed, *_BUILTIN_URLS]):
-        values = {**defaults, "repository": None, "ca_cert": None, "client_cert": None}
-        values.update((k, parser.get(name, k)) for k in _SECTION_KEYS if parser.has_option(name, k))
-        values = {k: v.strip() if v and v.strip() else None for k, v in values.items()}
+    # twine 7: pypi always exists, testpypi only when listed; unlisted sections are not read.
+    for name in dict.fromkeys([*listed, "pypi"]):
+        raw = {**defaults, "repository": None, "ca_cert": None, "client_cert": None}
+        if name in listed:
+            raw.update(
+                (k, parser.get(name, k)) for k in _SECTION_KEYS if parser.has_option(name, k)
+            )
+        anonymous = _is_empty(raw["username"]) and _is_empty(raw["password"])
+        values = {k: v.strip() if v and v.strip() else None for k, v in raw.items()}
         register_secret(values["password"], username=values["username"])
         builtin = values["repository"] is None and name in _BUILTIN_URLS
         if builtin:
             values["repository"] = _BUILTIN_URLS[name]
-        sections[name] = PypircSection(name=name, builtin_url=builtin, **values)
-    skip = {"distutils", "server-login", *sections}
+        sections[name] = PypircSection(
+            name=name, builtin_url=builtin, anonymous=anonymous, **values
+        )
+    skip = {"distutils", "server-login", *listed}
     unlisted = tuple(s for s in parser.sections() if s not in skip)
     return Pypirc(display=display, sections=sections, unlisted=unlisted)
+
+
+def _is_empty(value: str | None) -> bool:
+    """Present in the file (or ``[server-login]``) with nothing after the ``=``."""
+    return value is not None and not value.strip()
 
 
 def _display_path(path: Path) -> str:

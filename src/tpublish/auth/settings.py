@@ -6,15 +6,17 @@ Every setting is taken from the first of these places that has a value:
    ``--config-file``;
 2. the ``TPUBLISH_*`` environment: ``TPUBLISH_REPOSITORY_URL``, ``TPUBLISH_REPOSITORY``,
    ``TPUBLISH_CERT``, ``TPUBLISH_CLIENT_CERT``, ``TPUBLISH_CONFIG_FILE``;
-3. twine's ``TWINE_*`` environment: ``TWINE_REPOSITORY_URL``, ``TWINE_REPOSITORY``, ``TWINE_CERT``,
-   ``TWINE_CONFIG_FILE``;
+3. twine's ``TWINE_*`` environment: ``TWINE_REPOSITORY_URL``, ``TWINE_REPOSITORY``, ``TWINE_CERT``
+   (twine 7 reads no ``TWINE_CONFIG_FILE``, so neither do we);
 4. the ``.pypirc`` file (``~/.pypirc`` unless a config file is named above), section by section:
    ``repository``, ``username``, ``password``, ``ca_cert``, ``client_cert``;
 5. the defaults: repository ``pypi`` = https://upload.pypi.org/legacy/.
 
 The repository is one setting with two spellings, a URL or a name. Within one place a URL beats a
-name; a name typed on the command line beats a URL from the environment. A name picks a
-``.pypirc`` section (``pypi`` and ``testpypi`` exist even without the file, as in twine). An
+name; a name typed on the command line beats a URL from the environment (twine lets
+``TWINE_REPOSITORY_URL`` win over ``-r``: we do not send a release somewhere other than the
+command line says, and warn about the difference). A name picks a ``.pypirc`` section (``pypi``
+always exists, ``testpypi`` unless ``index-servers`` leaves it out, as in twine 7). An
 explicit URL skips ``.pypirc`` (as in twine), except that when a name was given too and that
 section's ``repository`` is the same URL, the section's credentials and certificates apply.
 Credentials in the URL (``https://user:pass@host/``) are taken out of it and used like a section's.
@@ -72,6 +74,8 @@ class Repository:
     )
     ca_bundle_source: str | None = None
     client_cert_source: str | None = None
+    anonymous: bool = False  # .pypirc: empty ``username =`` and ``password =``: no credentials
+    warnings: tuple[str, ...] = ()  # what the person should know about how this was resolved
 
     @property
     def is_pypi(self) -> bool:
@@ -99,8 +103,41 @@ def resolve_repository(
         repo = _from_url(*url_choice, name_choice, config_file, env)
     else:
         name, name_source = name_choice or ("pypi", None)
-        repo = _from_section(name, name_source, read_config(config_file, env))
+        pypirc = read_config(config_file, env)
+        repo = replace(
+            _from_section(name, name_source, pypirc),
+            warnings=_unread_section_warning(name, pypirc),
+        )
+    overridden = _env_url_overridden(repository, repository_url, env)
+    if overridden:
+        repo = replace(repo, warnings=(*repo.warnings, overridden))
     return _with_certificates(repo, cert, client_cert, env)
+
+
+def _env_url_overridden(
+    repository: str | None, repository_url: str | None, env: Mapping[str, str]
+) -> str | None:
+    """Where twine would go elsewhere: ``-r NAME`` with a repository URL in the environment."""
+    name = first_set((repository, "-r/--repository"))
+    if name is None or first_set((repository_url, "--repository-url")):
+        return None
+    for variable in ("TPUBLISH_REPOSITORY_URL", "TWINE_REPOSITORY_URL"):
+        if first_set((env.get(variable), variable)):
+            return (
+                f"-r/--repository {name[0]} is used, not {variable} from the environment "
+                "(twine would upload to that URL)"
+            )
+    return None
+
+
+def _unread_section_warning(name: str, pypirc: Pypirc) -> tuple[str, ...]:
+    """A section of that name is in the file but ``index-servers`` does not list it (twine skips it)."""
+    if name not in pypirc.unlisted:
+        return ()
+    return (
+        f"[{name}] in {pypirc.display} is not listed in `index-servers` of its [distutils] "
+        "section, so its settings are not used (twine ignores it too)",
+    )
 
 
 def _choose_target(
@@ -180,7 +217,9 @@ def _from_section(name: str, name_source: str | None, pypirc: Pypirc) -> Reposit
 def _section_repository(
     section: PypircSection, url: str, url_source: str, display: str
 ) -> Repository:
-    has_credentials = section.username is not None or section.password is not None
+    has_credentials = (
+        section.username is not None or section.password is not None or section.anonymous
+    )
     return Repository(
         name=section.name,
         url=url,
@@ -192,13 +231,19 @@ def _section_repository(
         credentials_source=f"{display} [{section.name}]" if has_credentials else None,
         ca_bundle_source=f"{display} [{section.name}]" if section.ca_cert else None,
         client_cert_source=f"{display} [{section.name}]" if section.client_cert else None,
+        anonymous=section.anonymous,
     )
 
 
 def _unknown_name(name: str, name_source: str | None, pypirc: Pypirc) -> InputError:
     known = ", ".join(sorted(pypirc.sections))
     chosen = f" (from {name_source})" if name_source else ""
-    if name in pypirc.unlisted:
+    if name == "testpypi":  # twine 7 knows testpypi only when index-servers lists it
+        hint = (
+            f"add testpypi to `index-servers` in the [distutils] section of {pypirc.display}"
+            f" (twine needs that too), or pass --repository-url {TESTPYPI_UPLOAD_URL}"
+        )
+    elif name in pypirc.unlisted:
         hint = f"add {name} to `index-servers` in the [distutils] section of {pypirc.display}"
     else:
         hint = f"known repositories: {known}; or pass --repository-url"

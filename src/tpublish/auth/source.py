@@ -19,12 +19,19 @@ class Credential:
     username: str
     password: str = field(repr=False)
     source: str
-    kind: str  # "token" (username __token__) | "password"
+    # "token" (username __token__) | "password" | "anonymous" (no Authorization header) |
+    # "client-certificate" (the TLS client certificate, with or without a username)
+    kind: str
     warnings: tuple[str, ...] = ()
 
     @property
-    def basic_auth(self) -> tuple[str, str]:
-        """The (username, password) pair for HTTP basic auth."""
+    def basic_auth(self) -> tuple[str, str] | None:
+        """The (username, password) pair for HTTP basic auth; None: send no Authorization header.
+
+        twine's rule: a username or a password alone is sent with the other one empty.
+        """
+        if not self.username and not self.password:
+            return None
         return (self.username, self.password)
 
 

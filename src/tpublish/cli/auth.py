@@ -16,7 +16,14 @@ from tpublish.auth.claims import (
     reusable_workflow_warning,
 )
 from tpublish.auth.exchange import burn_token, mint
-from tpublish.auth.login import ALWAYS, NEVER, configured_credential
+from tpublish.auth.login import (
+    ALWAYS,
+    NEVER,
+    configured_credential,
+    describe,
+    no_ci_identity_error,
+    refuse_mixed_credentials,
+)
 from tpublish.auth.oidc import ambient_token, detect_provider, endpoints, fetch_audience
 from tpublish.cli.target import make_http_client, resolve_target
 from tpublish.errors import EXIT_OK, EXIT_TRUSTED_PUBLISHING, TPublishError
@@ -43,6 +50,8 @@ def run_auth(console: Console, options: AuthOptions) -> int:
         credential = configured_credential(
             console, repository, options.credentials, interactive=False
         )
+    else:
+        refuse_mixed_credentials(repository, options.credentials)
     report["credential"] = (
         {"username": credential.username, "source": credential.source, "kind": credential.kind}
         if credential
@@ -54,14 +63,28 @@ def run_auth(console: Console, options: AuthOptions) -> int:
     if tp_applies:
         with make_http_client(repository, options.network) as client:
             exit_code = _trusted_publishing_report(client, repository, options.exchange, report)
+    elif mode == ALWAYS or options.exchange:
+        exit_code = _no_trusted_publishing(report, mode)
     report["exit_code"] = exit_code
     _show(console, report)
     return exit_code
 
 
+def _no_trusted_publishing(report: dict[str, Any], mode: str) -> int:
+    """``--trusted-publishing always`` or ``--exchange`` where trusted publishing cannot run: exit 5."""
+    if mode == NEVER:
+        message = "--exchange: there is nothing to exchange with --trusted-publishing never"
+        hint: str | None = "drop --trusted-publishing never to try the exchange"
+    else:
+        option = "--trusted-publishing always" if mode == ALWAYS else "--exchange"
+        message, hint = f"{option}, but no CI identity was found here", no_ci_identity_error().hint
+    report["trusted_publishing"] = {"error": message, "hint": hint, "details": []}
+    return EXIT_TRUSTED_PUBLISHING
+
+
 def _would_use(credential: Any, tp_applies: bool, provider: str | None) -> str:
     if credential is not None:
-        return f"{credential.username} (from {credential.source})"
+        return describe(credential)
     if tp_applies:
         return f"trusted publishing ({provider})"
     return "none: a run would prompt on a terminal, or fail with exit code 3"
@@ -85,7 +108,7 @@ def _trusted_publishing_report(
         tp["publisher_form"] = dict(publisher_form(claims))
         tp["warning"] = reusable_workflow_warning(claims)
         if exchange:
-            minted = mint(client, where, token)
+            minted = mint(client, where, token, audience=audience)
             tp["exchange"] = (
                 "accepted: the index minted an upload token (revoked again where the index allows)"
             )
@@ -109,7 +132,8 @@ def _show(console: Console, report: dict[str, Any]) -> None:
     ]
     tp = report.get("trusted_publishing")
     if tp:
-        lines.append(f"audience:        {tp.get('audience', '?')} (from {tp['audience_url']})")
+        if tp.get("audience_url"):
+            lines.append(f"audience:        {tp.get('audience', '?')} (from {tp['audience_url']})")
         for label, value in (tp.get("publisher_form") or {}).items():
             lines.append(f"  publisher {label}: {value}")
         lines += [

@@ -12,7 +12,12 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from tpublish.errors import EXIT_INTERRUPTED, TPublishError, TrustedPublishingError
+from tpublish.errors import (
+    EXIT_INTERRUPTED,
+    SigningError,
+    TPublishError,
+    TrustedPublishingError,
+)
 
 if TYPE_CHECKING:
     from tpublish.output.console import Console
@@ -61,7 +66,15 @@ def _exit_code(console: Console, debug: bool, work: Callable[[], int]) -> int:
         return internal.exit_code
 
 
-def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
+def report_error(console: Console, exc: TPublishError) -> None:
+    """Show an error whose exit code the command returns itself, after a ``--json`` document
+    that already carries it: the lines on stderr and the CI annotation, no second document."""
+    _show_error(console, exc, debug=False, document=False)
+
+
+def _show_error(
+    console: Console, exc: TPublishError, debug: bool, *, document: bool = True
+) -> None:
     # Showing an error needs these; --help and --version never do.
     from tpublish.dists.distribution import InvalidDistributions
     from tpublish.output.summary import error_document
@@ -71,11 +84,11 @@ def _show_error(console: Console, exc: TPublishError, debug: bool) -> None:
 
         console.verbose_mode = True
         console.verbose("".join(traceback.format_exception(exc)))
-    if console.json_mode:
-        document: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
+    if console.json_mode and document:
+        shown: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
         if isinstance(exc, InvalidDistributions):
-            document["files"] = [error_document(e) for e in exc.errors]
-        console.merge_json(document)
+            shown["files"] = [error_document(e) for e in exc.errors]
+        console.merge_json(shown)
     if isinstance(exc, InvalidDistributions):
         for file_error in exc.errors:
             console.error(file_error)
@@ -89,9 +102,15 @@ def _annotate_in_ci(exc: TPublishError) -> None:
 
     lines = [str(exc), *([exc.hint] if exc.hint else []), *exc.details]
     if isinstance(exc, TrustedPublishingError):
-        ci.annotate("error", "Trusted publishing exchange failure: " + "\n".join(lines))
+        # gh-action-pypi-publish's titles, so a failed run reads the same whichever tool ran
+        title = (
+            "Attestation generation failure"
+            if isinstance(exc, SigningError)
+            else "Trusted publishing exchange failure"
+        )
+        ci.annotate("error", f"{title}: " + "\n".join(lines))
         body = "\n".join(f"    {line}" for line in lines[1:])
-        ci.append_step_summary(f"## Trusted publishing exchange failure\n\n{lines[0]}\n\n{body}")
+        ci.append_step_summary(f"## {title}\n\n{lines[0]}\n\n{body}")
     else:
         ci.annotate("error", "\n".join(lines), file=str(exc.path) if exc.path else None)
     for file_error in getattr(exc, "errors", ()):  # InvalidDistributions: one per bad file

@@ -11,12 +11,12 @@ from typing import Any, NoReturn
 import click
 
 from tpublish.cli.boundary import make_console, run_command
+from tpublish.cli.helptext import SectionedCommand
 from tpublish.cli.params import (
     AUTH_EXIT_CODES_HELP,
     CHECK_EXIT_CODES_HELP,
     DIST_PATHS,
     EXIT_CODES_HELP,
-    SectionedCommand,
     check_output_options,
     output_options,
     release_options,
@@ -33,8 +33,9 @@ def upload(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
     """Upload distributions (wheels and sdists) to an index.
 
     DIST... are the files, or patterns such as dist/* (expanded by tpublish too). Every file is
-    read and checked before the first byte is sent: one bad file means nothing is uploaded.
-    Wheels go first, sdists last; each file's outcome is shown in a table at the end.
+    checked, and looked up on the index, before the first byte is sent: one bad or conflicting
+    file means nothing is uploaded. Wheels go first, sdists last; each file's outcome is shown in
+    a table at the end.
     """
     # The work and its libraries (httpx, rich, packaging) load only once a command runs.
     from tpublish.cli.options import upload_options

@@ -6,7 +6,7 @@ import click
 
 from tpublish import __version__
 from tpublish.cli.commands import auth, check, upload
-from tpublish.cli.params import CommandGroup
+from tpublish.cli.helptext import CommandGroup
 
 
 @click.group(

@@ -7,6 +7,7 @@ command line sees a ``dict`` of options.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ class NetworkOptions:
     timeout: float = 120.0  # seconds between two reads or writes
     native_tls: bool = False
     concurrency: int = 1
+    allow_http: bool = False  # plain http to a host other than this machine, by explicit choice
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,12 @@ class UploadOptions:
     dry_run: bool = False
     comment: str | None = None
     attestations: bool = False
+    attest: bool | None = None  # None: decided by the run (trusted publishing to PyPI)
+    sigstore_trust_config: str | None = None
     retries: int = 4
     retry_backoff: float = 1.0
     no_check: bool = False
+    signing: tuple[str, ...] = ()  # twine's GPG options given on the command line (ignored)
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,24 @@ def _credentials(kwargs: dict[str, Any]) -> CredentialOptions:
         password=kwargs["password"],
         no_keyring=kwargs["no_keyring"],
         trusted_publishing=kwargs["trusted_publishing"],
-        non_interactive=kwargs["non_interactive"],
+        non_interactive=kwargs["non_interactive"] or _twine_non_interactive(),
     )
+
+
+def _twine_non_interactive() -> bool:
+    """``TWINE_NON_INTERACTIVE`` as twine reads it: any value but empty, 0, false or no is on.
+
+    Only when ``TPUBLISH_NON_INTERACTIVE`` is not set: our own variable (click's rule) comes first.
+    """
+    if os.environ.get("TPUBLISH_NON_INTERACTIVE"):
+        return False
+    value = os.environ.get("TWINE_NON_INTERACTIVE", "")
+    return bool(value) and value.lower() not in ("0", "false", "no")
+
+
+def _signing(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    given = (("--sign", kwargs["sign"]), ("--sign-with", kwargs["sign_with"]))
+    return tuple(name for name, value in (*given, ("--identity", kwargs["identity"])) if value)
 
 
 def _network(kwargs: dict[str, Any]) -> NetworkOptions:
@@ -96,6 +117,7 @@ def _network(kwargs: dict[str, Any]) -> NetworkOptions:
         timeout=kwargs["timeout"],
         native_tls=kwargs["native_tls"],
         concurrency=kwargs["concurrency"],
+        allow_http=kwargs["allow_http"],
     )
 
 
@@ -109,9 +131,12 @@ def upload_options(kwargs: dict[str, Any]) -> UploadOptions:
         dry_run=kwargs["dry_run"],
         comment=kwargs["comment"],
         attestations=kwargs["attestations"],
+        attest=kwargs["attest"],
+        sigstore_trust_config=kwargs["sigstore_trust_config"],
         retries=kwargs["retries"],
         retry_backoff=kwargs["retry_backoff"],
         no_check=kwargs["no_check"],
+        signing=_signing(kwargs),
     )
 
 

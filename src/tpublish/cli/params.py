@@ -1,129 +1,42 @@
-"""The command line's parameters: options shared by several commands, help texts, exit codes,
-and how ``--help`` groups the options under headings.
+"""The command line's parameters: options shared by several commands, help texts, exit codes.
 
-Only click is imported here, so that ``tpublish --help`` and ``--version`` start fast: the
-headings are click's own ``formatter.section`` (rich-click would draw them in boxes, at about
-twice the start-up time of ``--help``).
+Only click is imported here, so that ``tpublish --help`` and ``--version`` start fast. Which
+heading each option is listed under in ``--help`` is ``helptext.HELP_SECTIONS``.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Where each option appears in ``--help``: headings in the order shown, and under each the options
-# (by their parameter name) in the order shown. A new option is one more name in one of these
-# tuples; tests/cli/test_help.py fails for an option that has no heading.
-HELP_SECTIONS: dict[str, tuple[str, ...]] = {
-    "Target": ("repository", "repository_url", "config_file"),
-    "Credentials": ("token", "username", "password", "non_interactive", "no_keyring"),
-    "Trusted publishing": ("trusted_publishing", "exchange"),
-    "Behaviour": (
-        "skip_existing",
-        "dry_run",
-        "strict",
-        "comment",
-        "attestations",
-        "no_check",
-        "concurrency",
-        "retries",
-        "retry_backoff",
-    ),
-    "Network and TLS": ("cert", "client_cert", "native_tls", "connect_timeout", "timeout"),
-    "Output": ("json_mode", "verbose", "no_progress", "debug", "help"),
-}
-OTHER_SECTION = "Other options"
-_TERM_WIDTH = 30  # the option column's width, the same under every heading
-
-
-class SectionedCommand(click.Command):
-    """A command whose ``--help`` lists its options under the headings of ``HELP_SECTIONS``."""
-
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        order = {
-            name: n for n, name in enumerate(n for names in HELP_SECTIONS.values() for n in names)
-        }
-        heading = {name: title for title, names in HELP_SECTIONS.items() for name in names}
-        sections: dict[str, list[tuple[int, tuple[str, str]]]] = {}
-        for param in self.get_params(ctx):
-            record = param.get_help_record(ctx)
-            if record is None or not isinstance(param, click.Option):
-                continue  # hidden options; the arguments are in the usage line
-            name = "help" if param is self.get_help_option(ctx) else param.name or ""
-            title = heading.get(name, OTHER_SECTION)
-            sections.setdefault(title, []).append((order.get(name, len(order)), record))
-        for title in [*HELP_SECTIONS, OTHER_SECTION]:
-            rows = [record for _, record in sorted(sections.get(title, []), key=lambda r: r[0])]
-            if rows:
-                with formatter.section(title):
-                    # Terms padded to one width: the help column lines up under every heading.
-                    formatter.write_dl(
-                        [(term.ljust(_TERM_WIDTH), text) for term, text in rows],
-                        col_max=_TERM_WIDTH,
-                    )
-
-
-class CommandGroup(click.Group):
-    """The ``tpublish`` group: its command list shows each summary whole, wrapped, never cut;
-    with ``--json``, a command line click refuses is answered with a JSON document too."""
-
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        **extra: Any,
-    ) -> Any:
-        argv = list(sys.argv[1:] if args is None else args)
-        options = argv[: argv.index("--")] if "--" in argv else argv
-        if not standalone_mode or "--json" not in options:
-            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
-        try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.ClickException as exc:
-            # Only for a refused command line: json and the document's shape load here.
-            import json
-
-            from tpublish.cli.boundary import usage_error_document
-
-            document = usage_error_document(exc.format_message(), exc.exit_code)
-            sys.stdout.write(json.dumps(document, indent=2) + "\n")
-            exc.show()  # the usual message and usage line, on stderr
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            sys.exit(1)
-        sys.exit(code or 0)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = []
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=1000)))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
-
-
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0    every file uploaded or skipped (dry run: a real run would start)
-  1    the index refused a file (see the report)
+  0    every file uploaded or skipped (--dry-run: as a real run would exit)
+  1    the index refused a file or already holds one (see the report)
   2    bad input: a missing or invalid file, a bad option or config file
   3    credentials missing, or refused by the index (401/403)
   4    network: connection, timeout, TLS, or the index kept failing
-  5    trusted publishing: no CI identity, or the token exchange failed
+  5    trusted publishing: no CI identity, or the exchange or signing failed
   130  interrupted (re-run with --skip-existing to finish the release)"""
 
 
 # Shell completion offers file names; unreadable or missing files are reported by tpublish itself.
 DIST_PATHS = click.Path(readable=False)
+
+
+class AliasedChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice that also takes other tools' spellings (uv's ``automatic``), shown only by name."""
+
+    def __init__(self, choices: list[str], aliases: dict[str, str]) -> None:
+        super().__init__(choices)
+        self.aliases = aliases
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(self.aliases.get(value, value), param, ctx)
 
 
 def repository_options(func: F) -> F:
@@ -161,7 +74,7 @@ def repository_options(func: F) -> F:
         click.option(
             "--config-file",
             metavar="PATH",
-            help="The .pypirc to read. [default: ~/.pypirc; env: TPUBLISH_CONFIG_FILE, TWINE_CONFIG_FILE]",
+            help="The .pypirc to read. [default: ~/.pypirc; env: TPUBLISH_CONFIG_FILE]",
         ),
         click.option(
             "--cert",
@@ -179,22 +92,32 @@ def repository_options(func: F) -> F:
             "--client-cert",
             metavar="PATH",
             envvar="TPUBLISH_CLIENT_CERT",
-            help="Client certificate (PEM with key) for TLS client auth. [env: TPUBLISH_CLIENT_CERT]",
+            help="Client certificate (one PEM file with its key) for TLS client auth; with no "
+            "password it is the whole credential. [env: TPUBLISH_CLIENT_CERT]",
+        ),
+        click.option(
+            "--allow-http",
+            is_flag=True,
+            envvar="TPUBLISH_ALLOW_HTTP",
+            help="Allow a plain http:// index on another host: credentials and files travel "
+            "unencrypted (warned on every run). [env: TPUBLISH_ALLOW_HTTP]",
         ),
         click.option(
             "--trusted-publishing",
-            type=click.Choice(["auto", "always", "never"]),
+            type=AliasedChoice(["auto", "always", "never"], {"automatic": "auto"}),
             default="auto",
             show_default=True,
             envvar="TPUBLISH_TRUSTED_PUBLISHING",
-            help="Use the CI job's OIDC identity when no credential is configured (auto), "
-            "only that (always), or never. [env: TPUBLISH_TRUSTED_PUBLISHING]",
+            help="Use the CI job's OIDC identity when no credential is configured (auto, also "
+            "spelt automatic), only that (always: a configured password or token is an error), "
+            "or never. [env: TPUBLISH_TRUSTED_PUBLISHING]",
         ),
         click.option(
             "--non-interactive",
             is_flag=True,
-            envvar=["TPUBLISH_NON_INTERACTIVE", "TWINE_NON_INTERACTIVE"],
-            help="Never prompt for credentials. [env: TPUBLISH_NON_INTERACTIVE]",
+            envvar="TPUBLISH_NON_INTERACTIVE",
+            help="Never prompt for credentials. [env: TPUBLISH_NON_INTERACTIVE, "
+            "TWINE_NON_INTERACTIVE]",
         ),
         click.option(
             "--no-keyring",
@@ -269,21 +192,40 @@ def release_options(func: F) -> F:
         click.option(
             "--skip-existing",
             is_flag=True,
-            envvar=["TPUBLISH_SKIP_EXISTING", "TWINE_SKIP_EXISTING"],
-            help="Skip files already on the index with the same content. [env: TPUBLISH_SKIP_EXISTING]",
+            envvar="TPUBLISH_SKIP_EXISTING",
+            help="Skip files already on the index with the same content (checked before the "
+            "first byte is sent). [env: TPUBLISH_SKIP_EXISTING]",
         ),
         click.option(
             "--dry-run",
             is_flag=True,
-            help="Check files and settings, show what would happen, upload nothing.",
+            help="Check files, settings and what the index already holds; show each file's "
+            "outcome and exit as a real run would; upload nothing.",
         ),
-        click.option("--comment", metavar="TEXT", help="A comment stored with each file."),
+        click.option("-c", "--comment", metavar="TEXT", help="A comment stored with each file."),
         click.option(
             "--attestations",
             is_flag=True,
             envvar="TPUBLISH_ATTESTATIONS",
             help="Also upload each file's PEP 740 attestations (<file>.<kind>.attestation beside it); "
             "every file must have one. [env: TPUBLISH_ATTESTATIONS]",
+        ),
+        click.option(
+            "--attest/--no-attest",
+            default=None,
+            envvar="TPUBLISH_ATTEST",
+            help="Sign each file with the CI job's identity (Sigstore) into a PEP 740 publish "
+            "attestation, write it beside the file (<file>.publish.attestation) and upload it "
+            "with the file. Default: on for trusted publishing to PyPI or TestPyPI when "
+            "tpublish[attest] is installed. [env: TPUBLISH_ATTEST]",
+        ),
+        click.option(
+            "--sigstore-trust-config",
+            metavar="PATH",
+            envvar="TPUBLISH_SIGSTORE_TRUST_CONFIG",
+            help="Sign with the Sigstore instance of this client trust configuration (JSON: "
+            "trusted root and signing config). [default: Sigstore's public instance; env: "
+            "TPUBLISH_SIGSTORE_TRUST_CONFIG]",
         ),
         click.option(
             "--retries",
@@ -340,6 +282,16 @@ def release_options(func: F) -> F:
             is_flag=True,
             help="No progress bars: one log line per file.",
         ),
+        # twine's GPG options: accepted so that twine command lines keep working, then ignored.
+        click.option(
+            "-s",
+            "--sign",
+            is_flag=True,
+            help="Ignored, with a warning (twine's GPG signing): PyPI no longer accepts "
+            "signatures; use --attestations.",
+        ),
+        click.option("--sign-with", metavar="PROGRAM", help="Ignored, with a warning (twine's)."),
+        click.option("-i", "--identity", metavar="KEY", help="Ignored, with a warning (twine's)."),
     ]
     for option in reversed(options):
         func = option(func)

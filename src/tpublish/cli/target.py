@@ -34,19 +34,28 @@ def resolve_target(console: Console, target: TargetOptions) -> Repository:
         env=os.environ,
     )
     console.verbose(f"repository: {repository.url} from {repository.url_source}")
+    for warning in repository.warnings:
+        console.warning(warning)
     if repository.ca_bundle:
         console.verbose(f"CA bundle: {repository.ca_bundle} from {repository.ca_bundle_source}")
     return repository
 
 
-def refuse_clear_text(repository: Repository) -> None:
-    """Credentials never travel over plain http, except to this machine."""
+def refuse_clear_text(repository: Repository, *, allow_http: bool = False) -> bool:
+    """Credentials never travel over plain http, except to this machine or with ``--allow-http``.
+
+    True when this run sends them in clear text by that explicit choice (the caller warns).
+    """
     parts = urlsplit(repository.url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise InputError(
-            f"refusing to send credentials in clear text to {repository.url}",
-            hint="use the index's https:// URL (plain http is accepted only for 127.0.0.1/localhost)",
-        )
+    if parts.scheme != "http" or is_loopback(parts.hostname):
+        return False
+    if allow_http:
+        return True
+    raise InputError(
+        f"refusing to send credentials in clear text to {repository.url}",
+        hint="use the index's https:// URL; plain http is accepted for 127.0.0.1/localhost, and "
+        "for another host only with --allow-http (TPUBLISH_ALLOW_HTTP=1)",
+    )
 
 
 def make_http_client(repository: Repository, network: NetworkOptions) -> httpx.Client:

@@ -1,28 +1,35 @@
 """``tpublish upload``: settings, files, credential, then the release, in that order.
 
-Nothing is sent before every file has been read and checked and a credential is in hand.
+Nothing is sent before every file has been read and checked, a credential is in hand and the
+index has been asked what it already holds. ``--dry-run`` asks the same and predicts each file's
+outcome (``dryrun``).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
 
 from tpublish.auth.credentials import no_credential_error
 from tpublish.auth.login import choose_login
+from tpublish.cli.attest import Attesting
+from tpublish.cli.dryrun import dry_run
 from tpublish.cli.target import make_http_client, refuse_clear_text, resolve_target
 from tpublish.dists import attestations
 from tpublish.dists.distribution import release_url
-from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK
-from tpublish.index.multipart import hash_file
 from tpublish.index.remote import Index
 from tpublish.output import ci
 from tpublish.publish.publisher import Options, Publisher
+from tpublish.publish.report import UPLOADED
 from tpublish.publish.retry import RetryPolicy
 from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
-from tpublish.units import human_size
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from tpublish.auth.login import Login
@@ -30,15 +37,32 @@ if TYPE_CHECKING:
     from tpublish.cli.options import UploadOptions
     from tpublish.dists.attestations import Attested
     from tpublish.dists.distribution import Distribution
-    from tpublish.index.multipart import Digests
+    from tpublish.errors import TPublishError
     from tpublish.output.console import Console
+    from tpublish.publish.report import Report
+
+
+SIGNING_IGNORED = (
+    "{options}: ignored: PyPI no longer accepts signatures and tpublish makes none; "
+    "PEP 740 attestations replace them (--attestations)"
+)
 
 
 def run_upload(console: Console, paths: list[str], options: UploadOptions) -> int:
+    if options.signing:
+        console.warning(SIGNING_IGNORED.format(options="/".join(options.signing)))
     repository = resolve_target(console, options.target)
-    refuse_clear_text(repository)
+    if refuse_clear_text(repository, allow_http=options.network.allow_http):
+        console.warning(
+            f"--allow-http: credentials and files go to {repository.url} unencrypted, "
+            "readable and changeable by anyone on the way"
+        )
     dists = load_files(console, paths, no_check=options.no_check, upload_url=repository.url)
-    attested = load_attestations(console, dists) if options.attestations else None
+    attesting = Attesting(console, options, repository, dists)
+    # Signing makes the attestations --attestations sends: those are checked once signing is done.
+    early = options.attestations and not attesting.may_sign
+    attested = load_attestations(console, dists, attesting.sha256) if early else None
+    attesting.before_login()
     interactive = not options.credentials.non_interactive and _stdin_is_a_terminal()
     with make_http_client(repository, options.network) as client:
         login = choose_login(
@@ -51,13 +75,24 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
         )
         console.verbose(f"credential: {login.description}")
         try:
+            attesting.after_login(login)
+            if options.attestations and attested is None and not attesting.active:
+                attested = load_attestations(console, dists, attesting.sha256)
             if attested is not None and login.source is not None:
                 attestations.check_credential(repository.url, trusted=login.trusted is not None)
             if options.dry_run:
-                return dry_run(console, repository, dists, login, interactive)
+                index = Index(client, repository.url)
+                return dry_run(
+                    console, repository, index, dists, login, interactive, options, attesting
+                )
             if login.source is None:
                 raise no_credential_error(repository)
-            return publish_release(console, repository, client, dists, login, options, attested)
+            if attesting.active:  # every file signed before the first byte is sent
+                attested = attesting.sign(deadline=options.network.timeout)
+            explain = attesting.explain if attesting.active else attestations.explain_refusal
+            return publish_release(
+                console, repository, client, dists, login, options, attested, explain
+            )
         finally:
             if login.trusted is not None:
                 login.trusted.burn()
@@ -85,76 +120,14 @@ def load_files(
     return dists
 
 
-def load_attestations(console: Console, dists: list[Distribution]) -> Attested:
+def load_attestations(
+    console: Console, dists: list[Distribution], sha256: Callable[[Path], str]
+) -> Attested:
     """``--attestations``: every file's PEP 740 attestations, checked before anything is sent."""
-    attested = attestations.load(dists, lambda path: hash_file(path).sha256)
+    attested = attestations.load(dists, sha256)
     for dist in dists:
         console.verbose(f"attestations for {dist.filename}: {', '.join(attested.kinds[dist.path])}")
     return attested
-
-
-def plan_document(
-    repository: Repository,
-    dists: list[Distribution],
-    digests: dict[Any, Digests],
-    login: Login,
-    would_start: bool,
-) -> dict[str, Any]:
-    """What a real run would do, as the ``--json`` document of a dry run."""
-    return {
-        "dry_run": True,
-        "repository_url": repository.url,
-        "repository_source": repository.url_source,
-        "credential": login.description if login.source is not None else None,
-        "trusted_publishing": login.trusted is not None,
-        "would_start": would_start,
-        "exit_code": EXIT_OK if would_start else EXIT_CREDENTIALS,
-        "files": [
-            {
-                "filename": d.filename,
-                "path": str(d.path),
-                "name": d.name,
-                "version": d.version,
-                "filetype": d.filetype,
-                "size": d.size,
-                "sha256": digests[d.path].sha256,
-                "blake2_256": digests[d.path].blake2_256,
-                "warnings": list(d.warnings),
-                "outcome": "would upload",
-            }
-            for d in dists
-        ],
-    }
-
-
-def dry_run(
-    console: Console,
-    repository: Repository,
-    dists: list[Distribution],
-    login: Login,
-    interactive: bool,
-) -> int:
-
-    would_start = login.source is not None or interactive
-    digests = {d.path: hash_file(d.path) for d in dists}
-    if console.json_mode:
-        console.emit_json(plan_document(repository, dists, digests, login, would_start))
-    else:
-        files = f"{len(dists)} file" + ("" if len(dists) == 1 else "s")
-        console.info(f"Dry run: would upload {files} to {repository.url}")
-        for dist in dists:
-            console.info(
-                f"  {dist.filename} ({human_size(dist.size)}) sha256={digests[dist.path].sha256}"
-            )
-        if login.trusted is not None:
-            console.info(f"  as {login.description}: token exchange succeeded")
-        elif login.source is not None:
-            console.info(f"  as {login.description}")
-        elif interactive:
-            console.info("  no credential configured: a real run would prompt for one")
-    if not would_start:
-        raise no_credential_error(repository)
-    return EXIT_OK
 
 
 def publish_release(
@@ -165,8 +138,8 @@ def publish_release(
     login: Login,
     options: UploadOptions,
     attested: Attested | None = None,
+    explain: Callable[[TPublishError, Distribution], TPublishError] | None = None,
 ) -> int:
-
     assert login.source is not None
     comment = options.comment
     publish_options = Options(
@@ -178,7 +151,7 @@ def publish_release(
             *(attested.fields(dist) if attested else []),
         ],
         **(
-            {"explain": attestations.explain_refusal} if attested is not None else {}
+            {"explain": explain or attestations.explain_refusal} if attested is not None else {}
         ),  # its refusals, explained
     )
     index = Index(client, repository.url)
@@ -187,6 +160,9 @@ def publish_release(
         report.release_urls = sorted(
             {url for d in dists if (url := release_url(repository.url, d))}
         )
+        for result in report.results:  # the index stored them with the file only if it stored it
+            if attested is not None and result.outcome == UPLOADED:
+                result.attestations = list(attested.kinds.get(result.dist.path, ()))
         tracker.finish(report)  # the last frame of the bars says what the table will say
     console.summary(report)
     ci.report_upload(report, stream=sys.stderr if console.json_mode else None)
@@ -194,4 +170,19 @@ def publish_release(
     for result in report.results:
         if result.error is not None:
             console.error(result.error)
+    _suggest_trusted_publishing(console, repository, login, report)
     return report.exit_code
+
+
+def _suggest_trusted_publishing(
+    console: Console, repository: Repository, login: Login, report: Report
+) -> None:
+    """After an upload to PyPI with a long-lived API token from CI, one line on trusted publishing."""
+    if not repository.is_pypi or login.credential is None or login.credential.kind != "token":
+        return
+    if not any(result.outcome == UPLOADED for result in report.results):
+        return
+    names = sorted({str(canonicalize_name(r.dist.name)) for r in report.results})
+    line = ci.trusted_publishing_nudge(repository.url, names)
+    if line is not None:
+        console.note(line)

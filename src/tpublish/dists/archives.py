@@ -1,9 +1,12 @@
 """Open a wheel or an sdist just far enough to get its core metadata and its member names.
 
-Nothing is extracted to disk and no metadata member larger than ``MAX_METADATA_BYTES`` is read.
-Hostile archives are refused in bounded time and memory: at most ``MAX_MEMBERS`` members, an sdist
-is decompressed no further than ``decompression_limit`` allows, and member names that point
-outside the archive, links that leave it, device files and duplicate metadata are errors.
+Nothing is extracted to disk. Hostile archives are refused in bounded time and memory: at most
+``MAX_MEMBERS`` members; a wheel's METADATA is read only up to ``decompression_limit`` (beyond
+it PyPI's compression-ratio rule refuses the wheel anyway), an sdist is decompressed no further
+than ``sdist_read_limit`` (at least 1 GiB: PyPI sets no such bound on sdists, so this one sits
+far above any real one); member names that point outside the archive, links that leave it,
+device files and duplicate metadata are errors. There is no other cap on metadata size: PyPI
+has none, and a 5 MiB long description uploads there.
 Every problem found here is a ``DistributionError`` naming the file.
 """
 
@@ -14,7 +17,8 @@ import posixpath
 import struct
 import tarfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -24,13 +28,15 @@ from packaging.version import InvalidVersion, Version
 
 from tpublish.errors import DistributionError
 
-MAX_METADATA_BYTES = 4 << 20
 MAX_MEMBERS = 100_000
 MAX_READ = 16 << 20  # the largest single read of tar headers tpublish allows
 # PyPI's decompression-bomb rule (protocol §7.2 step 22): more than 64 MiB uncompressed and more
 # than 50 times the file's size.
 COMPRESSION_RATIO_MIN_SIZE = 64 << 20
 COMPRESSION_RATIO_THRESHOLD = 50
+# The least an sdist may decompress to before tpublish stops reading: PyPI's highest per-file
+# limit (UPLOAD_LIMIT_CAP, 1 GiB). PyPI itself has no ratio rule for tar.gz files.
+SDIST_READ_FLOOR = 1 << 30
 REBUILD_HINT = "rebuild the distribution with a current build backend (`python -m build`)"
 
 
@@ -44,17 +50,23 @@ class Archive:
     license_dir: str  # where License-File paths live inside the archive, with a trailing "/"
 
 
-def read_bounded(stream: IO[bytes], path: Path, member: str) -> bytes:
-    """Read at most ``MAX_METADATA_BYTES`` from ``stream``; more is an error."""
-    data = stream.read(MAX_METADATA_BYTES + 1)
-    if len(data) > MAX_METADATA_BYTES:
-        raise _too_large(path, member)
+def read_bounded(stream: IO[bytes], path: Path, member: str, limit: int, size: int) -> bytes:
+    """Read at most ``limit`` bytes from ``stream``; more is an error."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(path, member, size)
     return data
 
 
-def _too_large(path: Path, member: str) -> DistributionError:
-    limit = MAX_METADATA_BYTES >> 20
-    return DistributionError(f"{member} is larger than {limit} MiB; refusing to read it", path=path)
+def _too_large(path: Path, member: str, size: int) -> DistributionError:
+    """A metadata member bigger than ``decompression_limit``: PyPI's ratio rule refuses it."""
+    return DistributionError(
+        f"Invalid distribution file. File exceeds compression ratio of"
+        f" {COMPRESSION_RATIO_THRESHOLD} ({member} alone is over"
+        f" {decompression_limit(size)} bytes uncompressed in a {size}-byte file)",
+        REBUILD_HINT,
+        path=path,
+    )
 
 
 def check_license_files(path: Path, archive: Archive, license_files: Sequence[str]) -> None:
@@ -76,6 +88,11 @@ def check_license_files(path: Path, archive: Archive, license_files: Sequence[st
 def decompression_limit(size: int) -> int:
     """The most uncompressed bytes a file of ``size`` bytes may hold before it counts as a bomb."""
     return max(COMPRESSION_RATIO_MIN_SIZE, size * COMPRESSION_RATIO_THRESHOLD)
+
+
+def sdist_read_limit(size: int) -> int:
+    """How far tpublish decompresses an sdist of ``size`` bytes before it stops."""
+    return max(SDIST_READ_FLOOR, decompression_limit(size))
 
 
 def check_member_name(path: Path, name: str) -> None:
@@ -176,10 +193,12 @@ def read_wheel(path: Path, name_part: str, version_part: str) -> Archive:
                     f"the wheel has no {dist_info}/{required} file", REBUILD_HINT, path=path
                 )
         member = f"{dist_info}/METADATA"
-        if zf.getinfo(member).file_size > MAX_METADATA_BYTES:
-            raise _too_large(path, member)
+        size = path.stat().st_size
+        limit = decompression_limit(size)
+        if zf.getinfo(member).file_size > limit:
+            raise _too_large(path, member, size)
         with zf.open(member) as stream:
-            data = read_bounded(stream, path, member)
+            data = read_bounded(stream, path, member, limit, size)
     return Archive(data, "METADATA", names, f"{dist_info}/licenses/")
 
 
@@ -235,6 +254,14 @@ def _identity(dist_info: str) -> tuple[str, Version] | None:
 
 def read_sdist(path: Path) -> Archive:
     """The PKG-INFO of a ``.tar.gz`` sdist: ``<top>/PKG-INFO`` under its single top directory."""
+    with open_sdist(path) as tf:
+        data, names = _scan_sdist(tf, path)
+    return _sdist_archive(path, names, data)
+
+
+@contextmanager
+def open_sdist(path: Path) -> Iterator[tarfile.TarFile]:
+    """The sdist's tar stream, read forward only and no further than ``sdist_read_limit``."""
     with path.open("rb") as stream:
         magic = stream.read(2)
     if magic != b"\x1f\x8b":
@@ -243,7 +270,7 @@ def read_sdist(path: Path) -> Archive:
             "an sdist must be a gzip-compressed tar archive; rebuild it with `python -m build`",
             path=path,
         )
-    limit = decompression_limit(path.stat().st_size)
+    limit = sdist_read_limit(path.stat().st_size)
     with path.open("rb") as raw, gzip.GzipFile(fileobj=raw) as unzipped:
         bounded = cast("IO[bytes]", _BoundedStream(unzipped, limit, path))
         try:
@@ -255,8 +282,7 @@ def read_sdist(path: Path) -> Archive:
                 path=path,
             ) from exc
         with tf:
-            data, names = _scan_sdist(tf, path)
-    return _sdist_archive(path, names, data)
+            yield tf
 
 
 def _scan_sdist(tf: tarfile.TarFile, path: Path) -> tuple[bytes | None, set[str]]:
@@ -307,7 +333,7 @@ class _BoundedStream:
     def _refuse(self) -> DistributionError:
         return DistributionError(
             f"the archive holds more than {self._limit >> 20} MiB uncompressed, over"
-            f" {COMPRESSION_RATIO_THRESHOLD} times its size: refusing to read further"
+            f" {COMPRESSION_RATIO_THRESHOLD} times its size: tpublish reads no further"
             " (a decompression bomb, or a corrupt size field)",
             REBUILD_HINT,
             path=self._path,
@@ -344,13 +370,11 @@ def _is_pkg_info(name: str) -> bool:
 def _read_tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> bytes:
     if not member.isreg():
         raise DistributionError(f"{member.name} is not a regular file", REBUILD_HINT, path=path)
-    if member.size > MAX_METADATA_BYTES:
-        raise _too_large(path, member.name)
     stream = tf.extractfile(member)
     if stream is None:  # pragma: no cover - isreg() members always have a stream
         raise DistributionError(f"cannot read {member.name}", path=path)
-    with stream:
-        return read_bounded(stream, path, member.name)
+    with stream:  # the tar stream itself stops at sdist_read_limit
+        return stream.read()
 
 
 def _sdist_archive(path: Path, names: set[str], data: bytes | None) -> Archive:

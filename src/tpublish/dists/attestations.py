@@ -299,7 +299,7 @@ def requires_trusted_publishing(upload_url: str) -> bool:
     return host == "pypi.org" or host.endswith(".pypi.org")
 
 
-def check_credential(upload_url: str, *, trusted: bool) -> None:
+def check_credential(upload_url: str, *, trusted: bool, option: str = "--attestations") -> None:
     """Refuse, before anything is sent, what PyPI would refuse: attestations with a user token."""
     if trusted or not requires_trusted_publishing(upload_url):
         return
@@ -308,7 +308,7 @@ def check_credential(upload_url: str, *, trusted: bool) -> None:
         f"{host} accepts attestations only from trusted publishing, and this run uses an API "
         "token or password",
         hint="publish from a CI job registered as the project's trusted publisher (with no token "
-        "configured, or --trusted-publishing always), or upload without --attestations",
+        f"configured, or --trusted-publishing always), or upload without {option}",
     )
 
 

@@ -19,11 +19,12 @@ from pathlib import Path
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
     canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from tpublish.dists.archives import Archive, check_license_files, read_sdist, read_wheel
 from tpublish.dists.metadata import Metadata, parse_metadata, safe_name
@@ -232,6 +233,8 @@ def _read_sdist(path: Path, size: int) -> Distribution:
             path=path,
         ) from exc
     archive = read_sdist(path)
+    meta = parse_metadata(path, archive.metadata, archive.label)
+    name, version = _legacy_post_release(path.name, meta, name, version)
     meta = _checked_metadata(path, archive, name, version)
     warnings = list(meta.warnings)
     expected = f"{canonicalize_name(meta.name).replace('-', '_')}-{meta.version}.tar.gz"
@@ -241,6 +244,26 @@ def _read_sdist(path: Path, size: int) -> Distribution:
             " private indexes accept it, PyPI rejects it"
         )
     return _distribution(path, size, SDIST, "source", meta, warnings)
+
+
+def _legacy_post_release(
+    filename: str, meta: Metadata, name: NormalizedName, version: Version
+) -> tuple[NormalizedName, Version]:
+    """Read ``foo-1.0.0-1.tar.gz`` as PyPI does for a post-release: foo, 1.0.0-1 (= .post1).
+
+    The last ``-`` normally ends the name; for a post-release whose name does not match, PyPI
+    tries the one before it, so the file is refused for its PEP 625 name, not its project name.
+    """
+    if not meta.version.is_postrelease or name == canonicalize_name(meta.name):
+        return name, version
+    if filename.count("-") < 2:
+        return name, version
+    name_part = filename.rsplit("-", 2)[0]
+    try:
+        legacy = Version(filename[len(name_part) + 1 : -len(".tar.gz")])
+    except InvalidVersion:
+        return name, version
+    return canonicalize_name(name_part), legacy
 
 
 def _checked_metadata(path: Path, archive: Archive, name: str, version: Version) -> Metadata:

@@ -147,3 +147,14 @@ def says_already_exists(response: httpx.Response) -> bool:
         return False
     haystack = f"{response.reason_phrase} {response.text}".lower()
     return "already exist" in haystack or "file exists" in haystack
+
+
+def says_identical(response: httpx.Response) -> bool:
+    """devpi's 200 "Upload of identical file to non volatile index.": stored before, not now."""
+    if not 200 <= response.status_code < 300:
+        return False
+    try:
+        text = response.text
+    except (UnicodeDecodeError, LookupError):
+        text = ""
+    return "upload of identical file" in f"{response.reason_phrase} {text}".lower()

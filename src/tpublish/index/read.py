@@ -1,8 +1,9 @@
 """What the index already holds: PyPI's JSON API, the simple API (JSON or HTML), a download.
 
-Used to decide whether a file of the same name on the index is ours, by its sha256. Every
-failure here means "cannot tell" (``None``), never an error: the upload's own answer still
-decides.
+Used to decide whether a file of the same name on the index is ours, by its sha256: before the
+first byte of a release is sent (one listing per release on PyPI, per project elsewhere), and
+after an "already exists" answer. Every failure here means "cannot tell" (``None``), never an
+error: the upload's own answer still decides.
 """
 
 from __future__ import annotations
@@ -35,10 +36,46 @@ class RemoteFile:
     url: str
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The files the index lists for a release (PyPI's JSON API) or a project (the simple API)."""
+
+    files: dict[str, RemoteFile]
+    url: str  # the page that was read
+    exists: bool = True  # False: the index answered 404, it has no such release or project
+
+
 def pypi_web_base(upload_url: str) -> str | None:
     """``https://pypi.org`` or ``https://test.pypi.org`` for their upload URLs, else None."""
     parts = urlsplit(upload_url)
     return _PYPI_HOSTS.get(parts.hostname or "") if parts.scheme == "https" else None
+
+
+def lists_releases(upload_url: str) -> bool:
+    """True where one listing covers a release (PyPI's JSON API), False where it covers a project."""
+    return pypi_web_base(upload_url) is not None
+
+
+def list_files(
+    client: httpx.Client,
+    upload_url: str,
+    project: str,
+    version: str,
+    auth: BasicAuth | None,
+) -> Listing | None:
+    """What the index lists for ``project`` (``version`` too, on PyPI); None: it cannot be read."""
+    base = pypi_web_base(upload_url)
+    if base is not None:
+        return _json_api_listing(client, upload_url, f"{base}/pypi/{project}/{version}/json")
+    candidates = _simple_candidates(upload_url, project)
+    statuses = []
+    for url in candidates:
+        status, listing = _simple_listing(client, upload_url, url, auth)
+        if listing is not None:
+            return listing
+        statuses.append(status)
+    # "No such project" only when every place answered so; anything else: cannot tell.
+    return Listing({}, candidates[0], exists=False) if set(statuses) == {404} else None
 
 
 def find_file(
@@ -50,14 +87,8 @@ def find_file(
     auth: BasicAuth | None,
 ) -> RemoteFile | None:
     """The index's file named ``filename`` of ``project``, or None where the index shows none."""
-    base = pypi_web_base(upload_url)
-    if base is not None:
-        return _find_in_json_api(client, upload_url, base, project, version, filename)
-    for url in _simple_candidates(upload_url, project):
-        listing = _simple_listing(client, upload_url, url, auth)
-        if listing is not None:
-            return listing.get(filename)
-    return None
+    listing = list_files(client, upload_url, project, version, auth)
+    return listing.files.get(filename) if listing is not None else None
 
 
 def download_digests(
@@ -83,33 +114,39 @@ def _same_host(auth: BasicAuth | None, url: str, upload_url: str) -> BasicAuth |
     return auth if urlsplit(url).netloc == urlsplit(upload_url).netloc else None
 
 
-def _find_in_json_api(
-    client: httpx.Client, upload_url: str, base: str, project: str, version: str, filename: str
-) -> RemoteFile | None:
-    url = f"{base}/pypi/{project}/{version}/json"
+def _json_api_listing(client: httpx.Client, upload_url: str, url: str) -> Listing | None:
     response = _get(client, upload_url, url, None, accept="application/json")
-    if response is None or response.status_code != 200:
+    if response is None:
+        return None
+    if response.status_code == 404:
+        return Listing({}, url, exists=False)
+    if response.status_code != 200:
         return None
     try:
         entries = response.json().get("urls", [])
-    except ValueError:
+    except (ValueError, AttributeError):
         return None
-    for entry in entries:
-        if isinstance(entry, dict) and entry.get("filename") == filename:
+    found: dict[str, RemoteFile] = {}
+    for entry in entries if isinstance(entries, list) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
             sha = (entry.get("digests") or {}).get("sha256")
-            return RemoteFile(filename, sha, entry.get("url", url))
-    return None
+            name = entry["filename"]
+            found[name] = RemoteFile(name, sha, entry.get("url", url))
+    return Listing(found, url)
 
 
 def _simple_listing(
     client: httpx.Client, upload_url: str, url: str, auth: BasicAuth | None
-) -> dict[str, RemoteFile] | None:
+) -> tuple[int | None, Listing | None]:
+    """The status of the answer, and the listing when it was a readable page."""
     response = _get(client, upload_url, url, auth, accept=f"{_SIMPLE_JSON}, text/html;q=0.5")
     if response is None or response.status_code != 200:
-        return None
+        return (response.status_code if response is not None else None), None
     if response.headers.get("content-type", "").startswith(_SIMPLE_JSON):
-        return _parse_simple_json(response, url)
-    return _parse_simple_html(response.text, url)
+        files = _parse_simple_json(response, url)
+    else:
+        files = _parse_simple_html(response.text, url)
+    return 200, (Listing(files, url) if files is not None else None)
 
 
 def _get(
@@ -123,14 +160,17 @@ def _get(
 
 
 def _simple_candidates(upload_url: str, project: str) -> list[str]:
-    """Where an index that accepts uploads at ``upload_url`` probably serves its simple API."""
+    """Where an index that accepts uploads at ``upload_url`` probably serves its simple API.
 
+    Warehouse and its likes (``…/legacy/``) serve it beside the upload URL, and nowhere else;
+    other indexes under the upload path (pypiserver, Nexus, Artifactory), or ``+simple`` (devpi).
+    """
     parts = urlsplit(upload_url)
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    prefixes = []
     if path.endswith("/legacy/"):
-        prefixes.append(path[: -len("legacy/")] + "simple/")  # Warehouse-like
-    prefixes += [path + "simple/", path + "+simple/", "/simple/"]  # pypiserver, devpi, root
+        prefixes = [path[: -len("legacy/")] + "simple/"]
+    else:
+        prefixes = [path + "simple/", path + "+simple/", "/simple/"]
     name = canonicalize_name(project)
     seen: list[str] = []
     for prefix in prefixes:

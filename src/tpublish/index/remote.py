@@ -10,14 +10,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tpublish.index.read import download_digests, find_file
+from tpublish.index.read import download_digests, find_file, list_files, lists_releases
 from tpublish.index.upload import upload_file
 
 if TYPE_CHECKING:
     import httpx
 
     from tpublish.index.multipart import Digests
-    from tpublish.index.read import RemoteFile
+    from tpublish.index.read import Listing, RemoteFile
     from tpublish.index.upload import BasicAuth, Sent
 
 
@@ -32,7 +32,7 @@ class Index:
         self,
         path: Path,
         fields: Sequence[tuple[str, str]],
-        auth: BasicAuth,
+        auth: BasicAuth | None,
         *,
         on_chunk: Callable[[int], None] | None = None,
     ) -> Sent:
@@ -42,6 +42,14 @@ class Index:
         self, project: str, version: str, filename: str, auth: BasicAuth | None
     ) -> RemoteFile | None:
         return find_file(self.client, self.upload_url, project, version, filename, auth)
+
+    def list_files(self, project: str, version: str, auth: BasicAuth | None) -> Listing | None:
+        return list_files(self.client, self.upload_url, project, version, auth)
+
+    @property
+    def lists_releases(self) -> bool:
+        """One listing per release (PyPI's JSON API) rather than per project (the simple API)."""
+        return lists_releases(self.upload_url)
 
     def download_digests(self, remote: RemoteFile, auth: BasicAuth | None) -> Digests | None:
         return download_digests(self.client, self.upload_url, remote, auth)

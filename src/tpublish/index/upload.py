@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from tpublish.errors import CredentialError, InputError, NetworkError, UploadError
-from tpublish.index.answers import says_already_exists, server_message
+from tpublish.index.answers import says_already_exists, says_identical, server_message
 from tpublish.index.multipart import Digests, StreamingForm
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class Sent:
     stored: bool  # False: the index says a file of that name already exists
     digests: Digests | None  # what was sent, when the whole body went out
     message: str  # the server's words (for an "already exists" answer)
+    identical: bool = False  # the index itself says it holds these very bytes (devpi's 200)
 
 
 def upload_file(
@@ -54,13 +55,14 @@ def upload_file(
     upload_url: str,
     path: Path,
     fields: Sequence[tuple[str, str]],
-    auth: BasicAuth,
+    auth: BasicAuth | None,
     *,
     on_chunk: Callable[[int], None] | None = None,
 ) -> Sent:
     """POST ``path`` once with ``fields`` (the file's own: type, metadata, comment, attestations).
 
-    A typed error for anything but success or "already exists".
+    ``auth`` None sends no Authorization header (an anonymous upload, or a TLS client certificate
+    as the only credential). A typed error for anything but success or "already exists".
     """
 
     protocol = [(":action", "file_upload"), ("protocol_version", "1")]
@@ -72,7 +74,13 @@ def upload_file(
     }
     netloc = urlsplit(upload_url).netloc
     try:
-        response = client.post(upload_url, content=iter(form), headers=headers, auth=auth)
+        response = client.post(
+            upload_url,
+            content=iter(form),
+            headers=headers,
+            # No pair: no Authorization header (the client itself never has one).
+            auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+        )
     except httpx.TimeoutException as exc:
         raise RetryableError(f"the index did not answer in time ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
@@ -86,6 +94,8 @@ def upload_file(
 def interpret(response: httpx.Response, upload_url: str, digests: Digests | None) -> Sent:
     """What the index's answer to an upload means."""
     status = response.status_code
+    if says_identical(response):  # devpi: 200, but the file was there already
+        return Sent(stored=False, digests=digests, message=server_message(response), identical=True)
     if 200 <= status < 300:
         return Sent(stored=True, digests=digests, message="")
     if 300 <= status < 400:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import quote
 
 from tpublish.output.summary import release_links
 from tpublish.output.text import result_line, retry_line
@@ -171,6 +172,38 @@ def report_upload(report: Report, *, stream: TextIO | None = None) -> None:
             message = "\n".join([str(error), *error.details, *([error.hint] if error.hint else [])])
             annotate("error", message, file=str(result.dist.path), stream=stream)
     append_step_summary(summary_markdown(report))
+
+
+TRUSTED_PUBLISHERS_DOCS = "https://docs.pypi.org/trusted-publishers/"
+
+
+def trusted_publishing_nudge(upload_url: str, projects: Sequence[str]) -> str | None:
+    """After an upload to PyPI/TestPyPI with a long-lived API token from GitHub Actions or GitLab
+    CI: one line suggesting trusted publishing, with the link that fills in the publisher form
+    (gh-action-pypi-publish's "magic link", protocol §2.3). None elsewhere."""
+    base = "https://test.pypi.org" if "test.pypi.org" in upload_url else "https://pypi.org"
+    if in_github_actions():
+        owner = os.environ.get("GITHUB_REPOSITORY_OWNER", "")
+        repository = os.environ.get("GITHUB_REPOSITORY", "").partition("/")[2]
+        # owner/repo/.github/workflows/<file>@<ref>: drop four components, cut at "@".
+        workflow = "/".join(os.environ.get("GITHUB_WORKFLOW_REF", "").split("/")[4:])
+        query = (
+            f"?provider=github&owner={quote(owner)}&repository={quote(repository)}"
+            f"&workflow_filename={quote(workflow.partition('@')[0])}"
+        )
+        where = "GitHub Actions"
+    elif in_gitlab_ci():
+        query, where = "", "GitLab CI/CD"
+    else:
+        return None
+    links = " ".join(
+        f"{base}/manage/project/{quote(name)}/settings/publishing/{query}" for name in projects
+    )
+    return (
+        f"uploaded from {where} with a long-lived API token; trusted publishing needs no stored "
+        f"secret ({TRUSTED_PUBLISHERS_DOCS}): add this job as the project's trusted publisher "
+        f"at {links}"
+    )
 
 
 def _cell(text: str) -> str:

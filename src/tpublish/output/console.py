@@ -98,6 +98,10 @@ class Console:
         for names, message in grouped(findings):
             self.warning(f"{files_named(names)}: {message}")
 
+    def note(self, text: str) -> None:
+        """Advice worth one line even in ``--json`` mode (stderr is for people)."""
+        self._say(f"note: {text}", "cyan")
+
     def error(self, exc: TPublishError) -> None:
         self._say(f"error: {exc}", "bold red")
         for line in exc.details:
@@ -114,9 +118,11 @@ class Console:
         ci.mask(secret, sys.stderr if self.json_mode else sys.stdout)
 
     def misconfiguration(self, text: str) -> None:
-        """A warning about the CI workflow, and in GitHub Actions an annotation on the run."""
+        """A warning about the CI workflow; in GitHub Actions an annotation and the job summary."""
         self.warning(text)
-        ci.annotate("warning", f"Potential workflow misconfiguration: {text}")
+        stream = sys.stderr if self.json_mode else None  # stdout is the --json document
+        ci.annotate("warning", f"Potential workflow misconfiguration: {text}", stream=stream)
+        ci.append_step_summary(f"## Potential workflow misconfiguration\n\n{text}")
 
     def write_raw(self, text: str) -> None:
         """Write to stderr as is: CI markers carry control characters rich would strip."""

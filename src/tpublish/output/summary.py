@@ -138,5 +138,6 @@ def file_document(result: FileResult) -> dict[str, Any]:
         "outcome": result.outcome,
         "note": result.note or None,
         "attempts": result.attempts,
+        "attestations": result.attestations,
         "error": error_document(result.error) if result.error else None,
     }

@@ -1,7 +1,9 @@
 """Does the index already hold this file? Decided by content (sha256), never by name alone.
 
-An index refuses a second file under a used name; whether that refusal is harmless depends on
-whether the file there is ours. The index's read API (PyPI's JSON API, the simple API, or a
+An index refuses a second file under a used name (devpi says "identical file" with a 200);
+whether that answer is harmless depends on whether the file there is ours. ``preflight`` asks
+before the release; this module decides after an upload's answer, when the index could not be
+read beforehand or changed meanwhile. The index's read API (PyPI's JSON API, the simple API, or a
 download) tells; where it cannot, the answer is "cannot tell" and the caller must say so.
 """
 
@@ -10,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tpublish.errors import UploadError
-from tpublish.index.multipart import hash_file
-from tpublish.index.read import pypi_web_base
+from tpublish.publish.preflight import REUSED_NAME_HINT, SKIP_EXISTING_HINT
 from tpublish.publish.report import SKIPPED, UPLOADED
 
 if TYPE_CHECKING:
@@ -28,25 +29,19 @@ class ExistingFiles:
         self.credentials = credentials
         self.skip_existing = skip_existing
 
-    def skip_known(self, result: FileResult) -> bool:
-        """With --skip-existing on PyPI, ask its JSON API first and spare the upload."""
-        if not self.skip_existing or pypi_web_base(self.index.upload_url) is None:
-            return False
-        dist = result.dist
-        if self.index.find(dist.name, dist.version, dist.filename, None) is None:
-            return False
-        result.digests = hash_file(dist.path)
-        self.settle(result, "", response_lost=False)
-        return True
+    def settle(
+        self, result: FileResult, message: str, response_lost: bool, *, identical: bool = False
+    ) -> None:
+        """The index has a file of this name: set the outcome, or raise if it is not ours.
 
-    def settle(self, result: FileResult, message: str, response_lost: bool) -> None:
-        """The index has a file of this name: set the outcome, or raise if it is not ours."""
+        ``identical``: the index compared the bytes itself and says so (devpi), no look-up needed.
+        """
         assert result.digests is not None
-        same = self.same_content(result)
+        same = True if identical else self.same_content(result)
         if same is False:
             raise UploadError(
                 f"a different file named {result.dist.filename} is already on the index",
-                hint="an index never lets a file name be reused: build a new version",
+                hint=REUSED_NAME_HINT,
                 path=result.dist.path,
                 details=(f"the index said: {message}",) if message else (),
             )
@@ -69,7 +64,7 @@ class ExistingFiles:
             f"already on the index: {message}"
             if same is None
             else "the same file is already on the index",
-            hint="use --skip-existing to skip files that are already there",
+            hint=SKIP_EXISTING_HINT,
             path=result.dist.path,
         )
 

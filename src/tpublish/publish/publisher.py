@@ -1,9 +1,11 @@
 """Publish a whole release: upload every file, retry what is worth retrying, report each outcome.
 
-The files were all validated before this module sees them. Order: the first wheel alone (so the
-index creates the project and release once), the other wheels with bounded concurrency, the
-sdists last. The first failure stops new uploads; files not started are reported as such, so a
-re-run (with ``--skip-existing``) finishes the release.
+The files were all validated before this module sees them. First the index is asked what it
+already holds (``preflight``): a file name it holds with other content, or the same file without
+``--skip-existing``, refuses the whole release before the first byte. Then the order: the first
+wheel alone (so the index creates the project and release once), the other wheels with bounded
+concurrency, the sdists last. The first failure stops new uploads; files not started are reported
+as such, so a re-run (with ``--skip-existing``) finishes the release.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from tpublish.errors import CredentialError, TPublishError
 from tpublish.index.multipart import hash_file
 from tpublish.index.upload import RetryableError
 from tpublish.publish.existing import ExistingFiles
+from tpublish.publish.preflight import SAME, Preflight, look_up
 from tpublish.publish.report import (
     FAILED,
     INTERRUPTED,
     NOT_ATTEMPTED,
+    SKIPPED,
     UPLOADED,
     Emit,
     FileResult,
@@ -67,6 +71,10 @@ class Publisher:
     def run(self, dists: Sequence[Distribution]) -> Report:
         results = [FileResult(dist) for dist in dists]
         report = Report(self.index.upload_url, results)
+        preflight = look_up(self.index, dists, self.credentials.current().basic_auth)
+        if self._refused(results, preflight):
+            return report
+        results = [r for r in results if not self._skipped_before(r, preflight)]
         wheels = [r for r in results if r.dist.filetype != "sdist"]
         sdists = [r for r in results if r.dist.filetype == "sdist"]
         runner = BatchRunner(self._upload_one, self.options.concurrency, self._stop.is_set)
@@ -82,6 +90,34 @@ class Publisher:
                 if result.outcome == NOT_ATTEMPTED and result.attempts:
                     result.outcome = INTERRUPTED
         return report
+
+    def _refused(self, results: list[FileResult], preflight: Preflight) -> bool:
+        """A file the index holds with other content (or the same, without --skip-existing):
+        nothing of the release is sent, every such file is named."""
+        refused = preflight.refusals(
+            [r.dist for r in results], skip_existing=self.options.skip_existing
+        )
+        if not refused:
+            return False
+        for result in results:
+            if result.dist.path in refused:
+                verdict = preflight.verdicts[result.dist.path]
+                result.outcome, result.error = FAILED, refused[result.dist.path]
+                result.digests = verdict.digests
+                self.emit(Finished(result))
+            else:
+                result.note = "nothing sent: the release conflicts with the index"
+        return True
+
+    def _skipped_before(self, result: FileResult, preflight: Preflight) -> bool:
+        """--skip-existing: the index lists this very file (same sha256), so it is not sent."""
+        verdict = preflight.verdicts[result.dist.path]
+        if verdict.state != SAME:
+            return False
+        result.outcome, result.digests = SKIPPED, verdict.digests
+        result.note = "already on the index (same sha256)"
+        self.emit(Finished(result))
+        return True
 
     def _cancel(self) -> None:
         self._stop.set()
@@ -105,8 +141,6 @@ class Publisher:
 
     def _attempt_until_done(self, result: FileResult) -> None:
         dist = result.dist
-        if self.existing.skip_known(result):
-            return
         response_lost = False
         fields = [
             ("filetype", dist.filetype),
@@ -136,7 +170,7 @@ class Publisher:
             if sent.stored:
                 result.outcome = UPLOADED
                 return
-            self.existing.settle(result, sent.message, response_lost)
+            self.existing.settle(result, sent.message, response_lost, identical=sent.identical)
             return
 
     def _sent(self, dist: Distribution, nbytes: int) -> None:

@@ -35,6 +35,7 @@ class FileResult:
     error: TPublishError | None = None
     note: str = ""
     attempts: int = 0
+    attestations: list[str] = field(default_factory=list)  # names of those the index took with it
 
 
 @dataclass

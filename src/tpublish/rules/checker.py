@@ -12,6 +12,7 @@ RECORD contents and the release-wide warning.
 
 from __future__ import annotations
 
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -31,36 +32,67 @@ from tpublish.dists.distribution import (
 )
 from tpublish.errors import DistributionError
 from tpublish.rules.description import description_findings
+from tpublish.rules.endrecords import is_zipfile
 from tpublish.rules.files import (
     DEFAULT_SIZE_LIMIT,
+    POLYGLOT,
     filename_findings,
     sdist_findings,
     size_findings,
-    wheel_findings,
 )
 from tpublish.rules.findings import ERROR, WARNING, Finding, error, warning
 from tpublish.rules.metadata import metadata_findings
+from tpublish.rules.names import name_findings
+from tpublish.rules.wheels import wheel_findings
+from tpublish.rules.zipfiles import zip_findings
 from tpublish.untrusted import printable
 
 # PyPI's own policy, not a property of the file: other indexes may accept these, so an upload
-# to another index only warns about them (protocol §7.2 steps 6, 22-24).
+# to another index only warns about them (protocol §7.2 steps 6, 12, 14, 22-24). twine uploads
+# a description that does not render, to any index.
 PYPI_POLICY = frozenset(
     {
         "metadata-version",
         "local-version",
+        "description-render",
+        "filename-too-long",
         "wheel-platform-tag",
         "wheel-filename",
         "wheel-layout",
+        "wheel-entry-points",
         "sdist-filename",
+        "tar-zip-polyglot",
         "zip-bomb",
         "zip-compression",
         "zip-framing",
+        "obfuscated-code",
+        "exposed-token",
+        # Warehouse's own field rules, beyond the core-metadata spec that packaging enforces:
+        # indexes such as pypiserver and devpi take these values as they are.
+        "invalid-url",
+        "invalid-project-url",
+        "invalid-email",
+        "invalid-classifier",
+        "deprecated-classifier",
+        "summary-too-long",
+        "direct-dependency",
     }
 )
 # Reader warnings the rules above restate in the index's words (and with their severity).
 _RESTATED = ("PyPI rejects it", "is not one PyPI accepts")
 # Codes of the rules ``--no-check`` skips.
-DEEP_CODES_PREFIXES = ("invalid-", "description-", "summary-", "license-", "deprecated-", "direct-")
+DEEP_CODES_PREFIXES = (
+    "invalid-",
+    "description-",
+    "summary-",
+    "license-",
+    "deprecated-",
+    "direct-",
+    "wheel-record",
+    "wheel-entry-points",
+    "obfuscated-code",
+    "exposed-token",
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +151,8 @@ def check_path(
         dist = read_distribution(path)
     except DistributionError as exc:
         findings.append(error("bad-distribution", printable(exc.message)))
-        return FileReport(path, tuple(findings))
+        findings += _archive_findings(path)
+        return FileReport(path, tuple(replace(f, message=printable(f.message)) for f in findings))
     try:
         findings += distribution_findings(dist, deep=deep, size_limit=size_limit)
     except ARCHIVE_ERRORS as exc:
@@ -139,12 +172,29 @@ def distribution_findings(
         if not any(marker in text for marker in _RESTATED)
     ]
     findings += size_findings(dist, size_limit)
-    findings += sdist_findings(dist)
+    findings += sdist_findings(dist, deep=deep)
     findings += wheel_findings(dist, deep=deep)
     findings += metadata_findings(dist.fields, deep=deep)
     if deep:
         findings += description_findings(dist.fields)
+        findings += name_findings(dict(dist.fields).get("name", dist.name))
     return findings
+
+
+def _archive_findings(path: Path) -> list[Finding]:
+    """PyPI's archive rules on a file the reader refused, where they can still be applied.
+
+    They need no metadata, and they say in PyPI's words what is wrong with the archive
+    (a duplicate member: "Duplicate filename in local headers").
+    """
+    try:
+        if path.name.endswith(".whl"):
+            with zipfile.ZipFile(path) as zf:
+                return zip_findings(path, zf, path.stat().st_size)
+        with path.open("rb") as stream:
+            return [error("tar-zip-polyglot", POLYGLOT)] if is_zipfile(stream) else []
+    except ARCHIVE_ERRORS:
+        return []
 
 
 def _unreadable(exc: DistributionError, path: Path | None = None) -> FileReport:

@@ -7,8 +7,6 @@ Messages keep the index's words; those that do not name their field get it as a 
 
 from __future__ import annotations
 
-import email.utils
-import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import cast
@@ -27,6 +25,8 @@ from tpublish.dists.metadata import (
     RAW_TO_HEADER,
 )
 from tpublish.rules.findings import Finding, error, warning
+from tpublish.rules.links import address_of, email_problem, is_valid_url
+from tpublish.rules.pinned import PINNED_FIELDS, pinned_findings
 
 SUMMARY_LIMIT = 512
 PROJECT_URL_LABEL_LIMIT = 32
@@ -40,10 +40,7 @@ DYNAMIC_FIELDS = frozenset(
 )
 # packaging names fields by their lower-cased header; report them in the spec's order.
 _HEADER_ORDER = {header.lower(): i for i, header in enumerate(RAW_TO_HEADER.values())}
-_URI_CHARS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
-_HOST = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*|\[[0-9A-Fa-f:.]+\]")
-_EMAIL_LOCAL = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*")
-_DOMAIN_LABEL = re.compile(r"(?!-)[\w-]{1,63}(?<!-)")
+_INTRODUCED = " introduced in metadata version "
 
 
 def raw_from_form(fields: Sequence[tuple[str, str]]) -> tuple[RawMetadata, list[str]]:
@@ -123,21 +120,24 @@ def _policy_findings(raw: RawMetadata) -> list[Finding]:
 
 
 def _packaging_findings(raw: RawMetadata) -> list[Finding]:
+    """packaging's verdict, but on the fields its releases disagree about, PyPI's packaging's."""
+    exceptions: list[Exception] = []
     try:
         Metadata.from_raw(raw, validate=True)
     except ExceptionGroup as group:  # packaging's own on Python 3.10
-        exceptions = sorted(group.exceptions, key=_field_order)  # packaging's order is a set's
-        return [
-            _packaging_finding(exc)
-            for exc in exceptions
+        exceptions = [
+            exc
+            for exc in group.exceptions
             # PyPI accepts fewer metadata versions: _policy_findings says so already.
             if getattr(exc, "field", None) != "metadata-version"
+            and not (getattr(exc, "field", None) in PINNED_FIELDS and _INTRODUCED not in str(exc))
         ]
-    return []
+    findings = [_packaging_finding(exc) for exc in exceptions] + pinned_findings(raw)
+    return sorted(findings, key=_finding_order)  # packaging's order is a set's
 
 
-def _field_order(exc: Exception) -> int:
-    field = getattr(exc, "field", "")
+def _finding_order(finding: Finding) -> int:
+    field = finding.code.removeprefix("invalid-")
     return _HEADER_ORDER.get(field, len(_HEADER_ORDER))
 
 
@@ -156,8 +156,8 @@ def _summary(raw: RawMetadata) -> list[Finding]:
         return [
             error(
                 "summary-too-long",
-                f"'Summary' field must be {SUMMARY_LIMIT} characters or less"
-                f" (it has {len(summary)}).",
+                f"'summary' field must be {SUMMARY_LIMIT} characters or less."
+                f" It has {len(summary)}.",
             )
         ]
     return []
@@ -167,39 +167,22 @@ def _emails(raw: RawMetadata) -> list[Finding]:
     findings: list[Finding] = []
     for key, header in (("author_email", "Author-email"), ("maintainer_email", "Maintainer-email")):
         value = cast("dict[str, str]", raw).get(key)
-        if value is None:
-            continue
-        _, address = email.utils.parseaddr(value)
+        address = address_of(value) if value is not None else ""
         problem = email_problem(address) if address else None
         if problem is not None:
             findings.append(
                 error(
                     "invalid-email",
-                    f"{header}: '{address}' is not a valid email address: {problem}",
+                    f"{header}: {address!r} is not a valid email address: {problem}",
                 )
             )
     return findings
 
 
-def email_problem(address: str) -> str | None:
-    """Why ``address`` is not a valid email address (None when it is), syntax only."""
-    local, at, domain = address.rpartition("@")
-    if not at or "@" in local:
-        return "The email address is not valid. It must have exactly one @-sign."
-    if not _EMAIL_LOCAL.fullmatch(local):
-        return "The part before the @-sign is not valid."
-    labels = domain.split(".")
-    if len(labels) < 2:
-        return "The part after the @-sign is not valid. It should have a period."
-    if not all(_DOMAIN_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        return "The part after the @-sign is not a valid domain name."
-    return None
-
-
 def _classifiers(raw: RawMetadata) -> list[Finding]:
     given = set(raw.get("classifiers", []))
     findings = [
-        error("invalid-classifier", f"'{c}' is not a valid classifier.")
+        error("invalid-classifier", f"{c!r} is not a valid classifier.")
         for c in sorted(given - known_classifiers - deprecated_classifiers.keys())
     ]
     for classifier in sorted(given & deprecated_classifiers.keys()):
@@ -207,27 +190,10 @@ def _classifiers(raw: RawMetadata) -> list[Finding]:
         use = f", use one of {instead} instead." if instead else "."
         findings.append(
             error(
-                "deprecated-classifier", f"The classifier '{classifier}' has been deprecated{use}"
+                "deprecated-classifier", f"The classifier {classifier!r} has been deprecated{use}"
             )
         )
     return findings
-
-
-def is_valid_url(url: str) -> bool:
-    """An absolute http(s) URI, as the index's validator wants it (an authority is optional)."""
-    scheme, sep, rest = url.partition(":")
-    if not sep or scheme.lower() not in ("http", "https") or not _URI_CHARS.fullmatch(rest):
-        return False
-    if not rest.startswith("//"):
-        return True
-    authority = rest[2:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    host_port = authority.rpartition("@")[2]
-    host, _, port = (
-        host_port.rpartition(":") if not host_port.endswith("]") else (host_port, "", "")
-    )
-    if not host:
-        host, port = host_port, ""
-    return bool(_HOST.fullmatch(host)) and (port == "" or (port.isdigit() and int(port) < 65536))
 
 
 def _urls(raw: RawMetadata) -> list[Finding]:
@@ -235,7 +201,7 @@ def _urls(raw: RawMetadata) -> list[Finding]:
     for key, header in (("home_page", "Home-page"), ("download_url", "Download-URL")):
         url = cast("dict[str, str]", raw).get(key)
         if url is not None and not is_valid_url(url):
-            findings.append(error("invalid-url", f"{header}: '{url}' is not a valid url."))
+            findings.append(error("invalid-url", f"{header}: {url!r} is not a valid url."))
     return findings
 
 
@@ -245,11 +211,11 @@ def _project_url_rules(raw: RawMetadata) -> list[Finding]:
         if not label:
             problem = "Must have a label"
         elif len(label) > PROJECT_URL_LABEL_LIMIT:
-            problem = f"'{label}' must be {PROJECT_URL_LABEL_LIMIT} characters or less."
+            problem = f"{label!r} must be {PROJECT_URL_LABEL_LIMIT} characters or less."
         elif not url:
-            problem = f"'{label}' must have a URL"
+            problem = "Must have a URL"
         elif not is_valid_url(url):
-            problem = f"'{url}' is not a valid url"
+            problem = f"{url!r} is not a valid url"
         else:
             continue
         findings.append(error("invalid-project-url", f"Project-URL: {problem}"))
@@ -265,22 +231,23 @@ def _dist_fields(raw: RawMetadata) -> list[Finding]:
             except InvalidRequirement as exc:
                 first = str(exc).splitlines()[0]
                 findings.append(
-                    error("invalid-requirement", f"{header}: '{text}' is invalid: {first}")
+                    error("invalid-requirement", f"{header}: {text!r} is invalid: {first}")
                 )
                 continue
             if requirement.url is not None:
-                findings.append(direct_dependency(header, text))
+                findings.append(direct_dependency(header, repr(text)))
     for text in raw.get("requires_dist", []):
         try:
-            if Requirement(text).url is not None:
-                findings.append(direct_dependency("Requires-Dist", text))
+            requirement = Requirement(text)
         except InvalidRequirement:
             continue  # reported by packaging
+        if requirement.url is not None:  # PyPI shows the parsed requirement here, unquoted
+            findings.append(direct_dependency("Requires-Dist", str(requirement)))
     return findings
 
 
-def direct_dependency(header: str, text: str) -> Finding:
-    return error("direct-dependency", f"{header}: Can't have direct dependency: '{text}'")
+def direct_dependency(header: str, shown: str) -> Finding:
+    return error("direct-dependency", f"{header}: Can't have direct dependency: {shown}")
 
 
 def _dynamic(raw: RawMetadata, reported: list[str]) -> list[Finding]:

@@ -1,4 +1,4 @@
-"""The pieces that fit output to a width, and the log's heartbeat, on their own."""
+"""The pieces that fit output to a width (output.layout), and the log's heartbeat, on their own."""
 
 from __future__ import annotations
 

@@ -1,0 +1,86 @@
+"""``https://upload.pypi.org`` on this machine: a CONNECT proxy that answers for PyPI's hosts with a
+test CA and relays to the fake index.
+
+Some of tpublish's decisions follow the index's host (attestations are signed by default only for
+PyPI and TestPyPI). With ``env()`` added to a run, ``--repository-url https://upload.pypi.org/legacy/``
+reaches the fake index: httpx goes through the proxy (``HTTPS_PROXY``), which accepts ``CONNECT``
+to ``*.pypi.org:443`` only, terminates TLS with a ``trustme`` certificate for the host (the run
+trusts its CA through ``TPUBLISH_CERT``) and relays the plain bytes to the fake index. Loopback
+traffic (the CI token endpoint, the Sigstore stand-in) stays direct (``NO_PROXY``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+from pathlib import Path
+
+import trustme
+
+from fakeindex import FakeIndex
+
+HOSTS = ("upload.pypi.org", "test.pypi.org", "pypi.org")
+PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
+
+
+class PyPIProxy:
+    def __init__(self, index: FakeIndex, directory: Path) -> None:
+        host, port = index.url.removeprefix("http://").split(":")
+        self.backend = (host, int(port))
+        ca = trustme.CA()
+        self.ca_pem = directory / "pypi-test-ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_pem))
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(*HOSTS).configure_cert(self.context)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.tunnels: list[str] = []  # host:port of every CONNECT accepted
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "HTTPS_PROXY": f"http://127.0.0.1:{self.port}",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "TPUBLISH_CERT": str(self.ca_pem),
+        }
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                raw, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        with contextlib.suppress(OSError), raw:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 8192:
+                chunk = raw.recv(1024)
+                if not chunk:
+                    return
+                head += chunk
+            method, target, *_ = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+            host, _, port = target.rpartition(":")
+            if method != "CONNECT" or host not in HOSTS or port != "443":
+                raw.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            self.tunnels.append(target)
+            raw.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            with (
+                self.context.wrap_socket(raw, server_side=True) as tls,
+                socket.create_connection(self.backend) as plain,
+            ):
+                threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
+                _pump(tls, plain)
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
