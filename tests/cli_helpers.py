@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from terminal import pseudo_terminal
+from terminal import Rendered, pseudo_terminal, render
 from tpublish.cli.main import main
 
 
@@ -75,3 +75,27 @@ def tpublish_on_terminal(
             check=False,
         )
     return Run(completed.returncode, b"".join(chunks).decode("utf-8", "replace"), "")
+
+
+def tpublish_rendered(
+    *args: str,
+    env: dict[str, str] | None = None,
+    columns: int = 80,
+    rows: int = 60,
+    timeout: float = 120,
+) -> tuple[int, Rendered]:
+    """Run ``python -m tpublish`` on a ``columns``-wide pseudo-terminal; the exit code and the
+    screen a person would see (played on a terminal emulator), frame by frame."""
+    full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+    full_env.pop("COLUMNS", None)  # the terminal's own width, as a person's shell has it
+    with pseudo_terminal(columns=columns, rows=rows) as (terminal, chunks):
+        completed = subprocess.run(
+            [sys.executable, "-m", "tpublish", *args],
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+            timeout=timeout,
+            check=False,
+        )
+    return completed.returncode, render(b"".join(chunks), columns, rows)

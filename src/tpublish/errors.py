@@ -56,7 +56,8 @@ class TPublishError(Exception):
 
     def __str__(self) -> str:
         if self.path is not None:
-            return f"{self.path.name}: {self.message}"
+            # The path as the user gave it (``dist/x.whl``), so the message points at the file.
+            return f"{self.path}: {self.message}"
         return self.message
 
 

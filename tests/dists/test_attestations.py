@@ -130,7 +130,7 @@ def test_missing_attestation_is_named_in_twines_words(index: FakeIndex, dist: Pa
 
     assert run.exit_code == EXIT_INPUT
     assert (
-        f"error: {SDIST}: Upload with attestations requested, but {SDIST} has no associated "
+        f"error: {dist / SDIST}: Upload with attestations requested, but {SDIST} has no associated "
         "attestations" in run.stderr
     )
     assert f"{SDIST}.publish.attestation" in run.stderr  # the hint says what was expected
@@ -231,7 +231,7 @@ def test_stale_attestation_from_another_build_is_named(index: FakeIndex, dist: P
 
     assert run.exit_code == EXIT_INPUT
     assert (
-        f"error: {WHEEL}.publish.attestation: stale attestation from another build or index: "
+        f"error: {dist / WHEEL}.publish.attestation: stale attestation from another build or index: "
         f"its sha256 does not match {WHEEL}" in run.stderr
     )
     assert f"attested sha256: {old}" in run.stderr
@@ -305,7 +305,7 @@ def test_index_refusal_with_a_user_token_is_explained(index: FakeIndex, dist: Pa
 
     assert run.exit_code == EXIT_UPLOAD
     assert (
-        f"error: {WHEEL}: the index refused its attestations: Attestations are only supported "
+        f"error: {dist / WHEEL}: the index refused its attestations: Attestations are only supported "
         "when using Trusted Publishing" in run.stderr
     )
     assert "hint: this index accepts attestations only from a trusted-publishing upload" in (
@@ -327,7 +327,7 @@ def test_index_refusal_of_a_signature_is_explained() -> None:
 
     explained = attestations.explain_refusal(said, dist)
 
-    assert str(explained).startswith(f"{WHEEL}: the index refused its attestations: Could not")
+    assert str(explained).startswith(f"{dist.path}: the index refused its attestations: Could not")
     assert explained.hint is not None and "same CI workflow" in explained.hint
     other = UploadError("the index refused the file (400): Invalid classifier")
     assert attestations.explain_refusal(other, dist) is other

@@ -104,7 +104,7 @@ def test_collect_missing_path(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or directory") as info:
         collect([str(missing)])
     assert str(info.value) == f"no such file or directory: {missing}"
-    assert info.value.hint == "Build the distributions first: `python -m build`."
+    assert info.value.hint == "build the distributions first: `python -m build`"
 
 
 def test_collect_glob_matching_nothing(tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_collect_refuses_a_directory(tmp_path: Path, name: str) -> None:
         collect([str(directory)])
     assert not isinstance(info.value, DistributionError)
     assert str(info.value) == f"{directory} is a directory, not a distribution file"
-    assert info.value.hint == f"Name the files inside it, e.g. `{directory}/*`."
+    assert info.value.hint == f"name the files inside it, e.g. `{directory}/*`"
 
 
 @pytest.mark.parametrize(
@@ -171,8 +171,8 @@ def test_collect_refuses_other_file_types(tmp_path: Path, filename: str, message
     with pytest.raises(DistributionError) as info:
         collect([str(path)])
     assert info.value.path == path
-    assert str(info.value) == f"{filename}: {message}"
-    assert info.value.hint == "Build a wheel and a .tar.gz sdist with `python -m build`."
+    assert str(info.value) == f"{path}: {message}"  # the path as given, not only its name
+    assert info.value.hint == "build a wheel and a .tar.gz sdist with `python -m build`"
 
 
 # -- reading: good files ------------------------------------------------------------------------
@@ -457,7 +457,7 @@ def test_description_in_header_and_body_is_a_warning(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "demo_pkg-1.0.0-py3-none-any.whl"
     path.write_bytes(b"")
-    assert str(error_of(path)) == "demo_pkg-1.0.0-py3-none-any.whl: the file is empty (0 bytes)"
+    assert str(error_of(path)) == f"{path}: the file is empty (0 bytes)"
 
 
 def test_wheel_that_is_not_a_zip(tmp_path: Path) -> None:
@@ -487,9 +487,7 @@ def test_wheel_with_a_corrupt_member(tmp_path: Path) -> None:
 
 def test_wheel_without_metadata(tmp_path: Path) -> None:
     wheel = write_zip(tmp_path / "demo_pkg-1.0.0-py3-none-any.whl", [(f"{DIST_INFO}/WHEEL", b"x")])
-    assert str(error_of(wheel)) == (
-        "demo_pkg-1.0.0-py3-none-any.whl: the wheel has no demo_pkg-1.0.0.dist-info/METADATA"
-    )
+    assert str(error_of(wheel)) == (f"{wheel}: the wheel has no demo_pkg-1.0.0.dist-info/METADATA")
 
 
 def test_wheel_whose_dist_info_does_not_match_the_filename(tmp_path: Path) -> None:
@@ -516,16 +514,14 @@ def test_invalid_wheel_filename(tmp_path: Path) -> None:
         "invalid wheel filename: Invalid wheel filename (wrong number of parts): 'demo_pkg-1.0.0'"
     )
     assert (
-        error.hint == "A wheel is named {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl."
+        error.hint == "a wheel is named {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl"
     )
 
 
 def test_sdist_that_is_not_gzip(tmp_path: Path) -> None:
     path = tmp_path / "demo_pkg-1.0.0.tar.gz"
     write_zip(path, [("demo_pkg-1.0.0/PKG-INFO", b"Metadata-Version: 2.4\n")])
-    assert str(error_of(path)) == (
-        "demo_pkg-1.0.0.tar.gz: not a valid sdist: the file is not gzip-compressed"
-    )
+    assert str(error_of(path)) == (f"{path}: not a valid sdist: the file is not gzip-compressed")
 
 
 def test_sdist_that_is_gzip_but_not_tar(tmp_path: Path) -> None:
@@ -543,9 +539,8 @@ def test_truncated_sdist(tmp_path: Path) -> None:
 
 
 def test_sdist_without_pkg_info(tmp_path: Path) -> None:
-    assert str(error_of(make_sdist(tmp_path, include_pkg_info=False))) == (
-        "demo_pkg-1.0.0.tar.gz: the sdist has no demo_pkg-1.0.0/PKG-INFO"
-    )
+    sdist = make_sdist(tmp_path, include_pkg_info=False)
+    assert str(error_of(sdist)) == f"{sdist}: the sdist has no demo_pkg-1.0.0/PKG-INFO"
 
 
 def test_sdist_with_several_top_level_directories(tmp_path: Path) -> None:
@@ -562,7 +557,7 @@ def test_sdist_with_several_top_level_directories(tmp_path: Path) -> None:
 def test_invalid_sdist_filename(tmp_path: Path) -> None:
     error = error_of(make_sdist(tmp_path, filename="demo.tar.gz"))
     assert error.message.startswith("invalid sdist filename: ")
-    assert error.hint == "An sdist is named {name}-{version}.tar.gz (PEP 625)."
+    assert error.hint == "an sdist is named {name}-{version}.tar.gz (PEP 625)"
 
 
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
@@ -600,7 +595,7 @@ def test_metadata_not_utf8(tmp_path: Path) -> None:
     )
     error = error_of(wheel)
     assert error.message == "METADATA is not valid UTF-8 (byte 0xf6 at offset 61)"
-    assert error.hint == "Core metadata must be UTF-8; rebuild with a current build backend."
+    assert error.hint == "core metadata must be UTF-8; rebuild with a current build backend"
 
 
 @pytest.mark.parametrize(
@@ -630,12 +625,12 @@ def test_metadata_not_utf8(tmp_path: Path) -> None:
 )
 def test_bad_core_metadata(tmp_path: Path, metadata: str, message: str) -> None:
     error = error_of(make_wheel(tmp_path, metadata=metadata))
-    assert str(error) == f"demo_pkg-1.0.0-py3-none-any.whl: {message}"
+    assert str(error) == f"{error.path}: {message}"
 
 
 def test_bad_core_metadata_in_an_sdist_names_pkg_info(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path, metadata="Metadata-Version: 2.4\nName: demo-pkg\n")
-    assert str(error_of(sdist)) == "demo_pkg-1.0.0.tar.gz: PKG-INFO has no Version"
+    assert str(error_of(sdist)) == f"{sdist}: PKG-INFO has no Version"
 
 
 @pytest.mark.parametrize("maker", ["wheel", "sdist"])
@@ -651,7 +646,7 @@ def test_name_in_filename_differs_from_metadata(tmp_path: Path, maker: str) -> N
     assert (
         error.message == f"the filename names project 'demo-pkg' but {label} has Name 'other-pkg'"
     )
-    assert error.hint == "The filename and the metadata must agree; rebuild the distribution."
+    assert error.hint == "the filename and the metadata must agree; rebuild the distribution"
 
 
 @pytest.mark.parametrize("maker", ["wheel", "sdist"])
@@ -744,9 +739,9 @@ def test_load_release_reports_every_bad_file(tmp_path: Path) -> None:
     assert isinstance(info.value, InputError)
     assert str(info.value) == "3 of 5 files are invalid; nothing was uploaded"
     assert [str(err) for err in info.value.errors] == [
-        "old-1.0.zip: PyPI no longer accepts .zip sdists (PEP 625); an sdist must be a .tar.gz",
-        "empty_pkg-1.0-py3-none-any.whl: the file is empty (0 bytes)",
-        f"{no_record.name}: the wheel has no norecord-1.0.0.dist-info/RECORD file",
+        f"{old}: PyPI no longer accepts .zip sdists (PEP 625); an sdist must be a .tar.gz",
+        f"{empty}: the file is empty (0 bytes)",
+        f"{no_record}: the wheel has no norecord-1.0.0.dist-info/RECORD file",
     ]
 
 

@@ -41,7 +41,10 @@ _MACOS_ARCHES = {
     "universal",
     "universal2",
 }
-_LINUX_RE = re.compile(r"^(?P<libc>many|musl)linux_(?:\d+_\d+|1|2010|2014)_(?P<arch>.*)$")
+# PEP 600 ``manylinux_2_17_x86_64``, and the legacy ``manylinux1``/``2010``/``2014`` (no underscore).
+_LINUX_RE = re.compile(
+    r"^(?:(?P<libc>many|musl)linux_\d+_\d+|manylinux(?:1|2010|2014))_(?P<arch>.*)$"
+)
 _LINUX_ARCHES = {
     "x86_64",
     "i686",

@@ -79,7 +79,9 @@ class Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
-    def _read_body(self) -> bytes:
+    def _read_body(self, fault: Fault | None = None) -> bytes:
+        if fault is not None and fault.kind == "slow_read":
+            return self._read_slowly(fault)
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []
             while True:
@@ -92,6 +94,19 @@ class Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
+
+    def _read_slowly(self, fault: Fault) -> bytes:
+        """``slow_read``: the body in ``chunk`` bytes every ``delay`` seconds, as a slow link."""
+        length = int(self.headers.get("Content-Length") or 0)
+        chunk, delay = int(fault.params.get("chunk", 65536)), float(fault.params.get("delay", 0.1))
+        data = bytearray()
+        while len(data) < length and not self.server.index.stopping.is_set():
+            part = self.rfile.read(min(chunk, length - len(data)))
+            if not part:
+                break
+            data += part
+            time.sleep(delay)
+        return bytes(data)
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -110,7 +125,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "drop_before":
             self._drop()
             return
-        request = Request(self.command, path, query, self.headers, self._read_body(), index.url)
+        request = Request(
+            self.command, path, query, self.headers, self._read_body(fault), index.url
+        )
         describe(record, request)
         response = self._respond(index, request, record, fault)
         if fault is not None and fault.kind == "after_store":

@@ -147,6 +147,7 @@ FAULT_KINDS = frozenset(
         "after_store",
         "dribble",
         "huge",
+        "slow_read",
     }
 )
 
@@ -182,6 +183,8 @@ class Faults:
       token), then close the connection without an answer.
     - ``stall``: wait ``seconds`` (default 10) after reading the body, then handle normally.
     - ``non_json``: answer ``code`` (default 200) with an HTML ``body`` instead of JSON.
+    - ``slow_read``: read the request body ``chunk`` bytes (default 65536) at a time, ``delay``
+      seconds (default 0.1) apart, as through a slow link; then handle normally.
     - ``trickle``: handle normally, then send the response in ``chunk`` bytes (default 16) with
       ``delay`` seconds (default 0.05) between chunks.
     - ``none``: nothing (a place in the queue: a request that goes through as usual).

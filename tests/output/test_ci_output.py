@@ -13,7 +13,7 @@ from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
 from tpublish.errors import EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
 from tpublish.output import ci
-from tpublish.output.text import human_size
+from tpublish.units import human_size
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 MARKERS = ("::group::", "::endgroup::", "::error", "section_start:", "section_end:")

@@ -214,7 +214,7 @@ def test_a_stale_attestation_stops_the_run_before_anything_is_signed(
 
     assert run.exit_code == EXIT_INPUT
     assert (
-        f"error: {WHEEL}.publish.attestation: stale attestation from another build or index: "
+        f"error: {stale}: stale attestation from another build or index: "
         f"its sha256 does not match {WHEEL}" in run.stderr
     )
     assert "hint: delete it: tpublish then signs the file anew" in run.stderr

@@ -447,7 +447,7 @@ def test_reusable_workflow_identity_is_not_the_publisher(
 
     assert run.exit_code == EXIT_UPLOAD, run.output
     assert (
-        f"error: {WHEEL}: the index refused its attestations: Could not verify the uploaded "
+        f"error: {dist / WHEEL}: the index refused its attestations: Could not verify the uploaded "
         "artifact using the included attestation: Verification failed: Certificate's Build "
         "Config URI" in run.stderr
     )

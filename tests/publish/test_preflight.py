@@ -85,7 +85,7 @@ def test_a_release_whose_last_file_conflicts_sends_nothing(
     for wheel in ours[:-1]:
         assert files[wheel.name]["outcome"] == "not attempted"
         assert files[wheel.name]["note"] == "nothing sent: the release conflicts with the index"
-    assert f"error: {theirs.name}: a different file named {theirs.name}" in run.stderr
+    assert f"error: {ours[-1]}: a different file named {theirs.name}" in run.stderr
 
 
 def test_every_conflicting_file_is_named(index: FakeIndex, token: str, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from cli_helpers import Run, tpublish, tpublish_on_terminal
 from fakeindex import FakeIndex, RecordedRequest
 from fakeindex.pages import error_response
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
+from tpublish.units import human_size
 
 FOURTEEN_DAYS = "Uploading new files to releases older than 14 days is not allowed."
 README = "# Demo\n\nA package that exists to be uploaded.\n"
@@ -552,9 +553,10 @@ def test_progress_on_a_terminal_draws_only_the_files_in_flight(
     bars = [[line for line in frame.splitlines() if "━" in line] for frame in frames]
     # One bar for the release and one per upload in flight, however many files there are.
     assert max(len(drawn) for drawn in bars) == 3
-    total = sum(w.stat().st_size for w in wheels) / 1000
-    assert [line.split()[:3] for line in bars[-1]] == [["12/12", "file(s)", "done"]]
-    assert f"━ {total:.1f}/{total:.1f} kB" in bars[-1][0]
+    total = human_size(sum(w.stat().st_size for w in wheels)).split()
+    # The last frame says what the table says: every file uploaded, every byte on the index.
+    assert [line.split()[:3] for line in bars[-1]] == [["done:", "12", "uploaded"]]
+    assert bars[-1][0].endswith(f"━ {total[0]}/{total[0]} {total[1]}")
     assert "warning: " in live and "attempt 1 failed" in live
     done = [row.split()[1] for row in summary.splitlines() if "│ uploaded │" in row]
     assert sorted(done) == sorted(w.name for w in wheels)

@@ -42,8 +42,11 @@ def test_upload_then_pip_download_gives_identical_files(server: PyPIServer, tmp_
 
     assert run.exit_code == EXIT_OK, run.output
     progress = [line for line in run.stderr.splitlines() if not line.startswith("warning: ")]
+    # A log says when each file starts (a slow link is not silence) and how it ended.
     assert [line.split()[:2] for line in progress] == [
+        ["uploading", wheel.name],
         ["uploaded", wheel.name],
+        ["uploading", sdist.name],
         ["uploaded", sdist.name],
     ]
     # A log gets the summary as plain columns: one line per file, no box drawing.

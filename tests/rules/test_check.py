@@ -710,7 +710,7 @@ def test_upload_refuses_a_release_with_errors_before_sending_anything(tmp_path: 
     )
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
-    assert f"error: {bad.name}: 'Nope :: Nope' is not a valid classifier." in lines
+    assert f"error: {bad}: 'Nope :: Nope' is not a valid classifier." in lines
     assert "error: 1 of 3 files has errors; nothing was uploaded" in lines
     assert any(line.startswith("hint: ") and "--no-check" in line for line in lines)
     assert "Dry run" not in result.output
@@ -725,7 +725,7 @@ def test_upload_no_check_skips_the_deep_checks_only(tmp_path: Path) -> None:
     result = tpublish(*UPLOAD, *url, str(mismatch), env={"TPUBLISH_NO_CHECK": "1"})
     assert result.exit_code == 2
     assert (
-        f"error: {mismatch.name}: the filename names project 'demo-pkg' but METADATA has Name"
+        f"error: {mismatch}: the filename names project 'demo-pkg' but METADATA has Name"
         " 'other-pkg'"
     ) in result.stderr.splitlines()
 

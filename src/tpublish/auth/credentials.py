@@ -37,6 +37,7 @@ import getpass
 import sys
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from tpublish.auth.keyrings import KEYRING_TIMEOUT, TOKEN_USERNAME, Found, from_keyring
 from tpublish.auth.settings import Repository
@@ -74,22 +75,28 @@ def resolve_credential(
     candidates = _candidates(repository, token, username, password, env)
     # PyPI takes API tokens only: a .pypirc username is not used there (twine does the same).
     ignored = _pypirc_source(repository) if repository.is_pypi else None
-    user = _first("username", candidates, notes, ignored=ignored)
-    secret = _first("password", candidates, notes)
+    user_lookup = _first("username", candidates, ignored=ignored)
+    secret_lookup = _first("password", candidates)
+    user, secret = user_lookup.found, secret_lookup.found
     if user is None and secret is None and repository.anonymous and not repository.is_pypi:
         source = f"{_pypirc_source(repository)}: empty username and password"
         notes.append(f"credentials: none, an anonymous upload ({source})")
         return Credential("", "", source=source, kind="anonymous")
+    keyring_notes: list[str] = []
     if secret is None or (user is None and not repository.is_pypi):
         timeout = None if interactive else keyring_timeout
         keyring_on = use_keyring and not _truthy(env.get("TPUBLISH_NO_KEYRING"))
-        user, secret = from_keyring(repository, user, secret, keyring_on, timeout, notes)
+        user, secret = from_keyring(repository, user, secret, keyring_on, timeout, keyring_notes)
     if user is None and repository.is_pypi:
         user = (TOKEN_USERNAME, DEFAULT_PYPI_USERNAME)
-        notes.append("username: __token__, the default for PyPI (it takes API tokens only)")
+    # One line per setting: where it came from, or where it was looked for.
+    notes.append(user_lookup.line(user, shown=True))
     certificate_only = secret is None and repository.client_cert and not repository.is_pypi
     if certificate_only and (user is None or user[0] != TOKEN_USERNAME):
+        notes.extend(keyring_notes)
         return _certificate_credential(repository, user, notes)
+    notes.append(secret_lookup.line(secret, shown=False))
+    notes.extend(keyring_notes)
     if secret is None and (user is None or user[0] == TOKEN_USERNAME):
         return None
     user, secret = _complete(repository, user, secret, interactive, prompt)
@@ -203,26 +210,52 @@ def _pypirc_source(repository: Repository) -> str:
     return repository.credentials_source or "~/.pypirc"
 
 
-def _first(
-    what: str, candidates: list[_Candidate], notes: list[str], *, ignored: str | None = None
-) -> Found | None:
-    """The first candidate with a value for ``what``; every candidate gets a note."""
+@dataclass
+class _Lookup:
+    """Where one setting (username or password) was looked for, and what was found."""
+
+    what: str
     found: Found | None = None
+    not_set: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    _tried_before: int = 0  # how many of ``not_set`` were looked at before ``found``
+
+    def line(self, final: Found | None, *, shown: bool) -> str:
+        """``password: from TWINE_PASSWORD (tried first: --token, …; also set, not used: …)``."""
+        unused = f"also set, not used: {', '.join(self.unused)}" if self.unused else ""
+        if final is None:
+            text = f"{self.what}: not set (looked in {', '.join(self.not_set)})"
+            return f"{text}; {unused}" if unused else text
+        if final[1] == DEFAULT_PYPI_USERNAME:
+            text = f"{self.what}: __token__, the default for PyPI (it takes API tokens only)"
+            return f"{text}; {unused}" if unused else text
+        text = (
+            f"{self.what}: {final[0]} from {final[1]}" if shown else f"{self.what}: from {final[1]}"
+        )
+        # Only what was looked at before the winner was tried; what came after was not needed.
+        tried = self.not_set if self.found is None else self.not_set[: self._tried_before]
+        extra = [f"tried first: {', '.join(tried)}" if tried else "", unused]
+        extra = [part for part in extra if part]
+        return f"{text} ({'; '.join(extra)})" if extra else text
+
+
+def _first(what: str, candidates: list[_Candidate], *, ignored: str | None = None) -> _Lookup:
+    """The first candidate with a value for ``what``, and where else it was looked for."""
+    lookup = _Lookup(what)
     for source, kind, value in candidates:
         if kind not in (what, "token"):
             continue
         if kind == "token" and what == "username" and value:
             value = TOKEN_USERNAME
         if not value:
-            status = "set but empty, ignored" if value == "" else "not set"
+            lookup.not_set.append(f"{source} (empty)" if value == "" else source)
         elif source == ignored and value != TOKEN_USERNAME:
-            status = "ignored: PyPI takes API tokens only (username __token__)"
-        elif found is not None:
-            status = f"set, overridden by {found[1]}"
+            lookup.unused.append(f"{source} (PyPI takes API tokens only)")
+        elif lookup.found is not None:
+            lookup.unused.append(source)
         else:
-            found, status = (value, source), "used"
-        notes.append(f"{what} from {source}: {status}")
-    return found
+            lookup.found, lookup._tried_before = (value, source), len(lookup.not_set)
+    return lookup
 
 
 def _complete(

@@ -35,21 +35,29 @@ def from_keyring(
     """Fill in whatever is missing from the keyring (service = repository URL)."""
     source = f"keyring ({repository.url})"
     if not enabled:
-        notes.append(f"{source}: disabled (--no-keyring / TPUBLISH_NO_KEYRING)")
+        notes.append(f"{source}: not asked (--no-keyring / TPUBLISH_NO_KEYRING)")
         return user, secret
+    failures: list[str] = []
     if user is None and not repository.is_pypi:
-        found = _ask_keyring(lambda kr: kr.get_credential(repository.url, None), limit, notes)
+        found = _ask_keyring(lambda kr: kr.get_credential(repository.url, None), limit, failures)
         if found is not None and found.username:
             user = (found.username, source)
             register_secret(found.password, username=found.username)
             secret = secret or ((found.password, source) if found.password else None)
     name = user[0] if user else TOKEN_USERNAME if repository.is_pypi else None
     if secret is None and name is not None:
-        value = _ask_keyring(lambda kr: kr.get_password(repository.url, name), limit, notes)
+        value = _ask_keyring(lambda kr: kr.get_password(repository.url, name), limit, failures)
         register_secret(value, username=name)
         secret = (value, source) if value else None
-    used = any(found is not None and found[1] == source for found in (user, secret))
-    notes.append(f"{source}: {'used' if used else 'nothing found'}")
+    used = [
+        what
+        for what, found in (("username", user), ("password", secret))
+        if found and found[1] == source
+    ]
+    if failures:
+        notes.append(f"{source}: unavailable ({failures[0]})")
+    else:
+        notes.append(f"{source}: {'gave the ' + ' and '.join(used) if used else 'nothing stored'}")
     return user, secret
 
 
@@ -62,8 +70,21 @@ def _ask_keyring(
 
         return _within(lambda: call(keyring.get_keyring()), timeout)
     except Exception as exc:  # noqa: BLE001 - a broken keyring must never stop an upload
-        notes.append(f"keyring failed: {type(exc).__name__}: {redact(str(exc))}")
+        notes.append(_why(exc))
         return None
+
+
+def _why(exc: Exception) -> str:
+    """A keyring failure in a few words: a person needs the cause, not the library's essay."""
+    name = type(exc).__name__
+    if name == "NoKeyringError":
+        return "no keyring backend is installed"
+    if isinstance(exc, TimeoutError):
+        return str(exc)
+    if isinstance(exc, ImportError):
+        return f"its backend cannot be loaded: {redact(str(exc))}"
+    first = redact(str(exc)).split(". ")[0].rstrip(".")
+    return f"{name}: {first}" if first else name
 
 
 def _within(function: Callable[[], _T], timeout: float | None) -> _T:

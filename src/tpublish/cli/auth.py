@@ -73,6 +73,7 @@ def run_auth(console: Console, options: AuthOptions) -> int:
             exit_code = _trusted_publishing_report(client, repository, options.exchange, report)
     elif mode == ALWAYS or options.exchange:
         exit_code = _no_trusted_publishing(report, mode)
+    report["exit_code"] = exit_code
     _show(console, report)
     return exit_code
 

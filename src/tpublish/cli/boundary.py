@@ -3,15 +3,15 @@
 A ``TPublishError`` shows its message (naming the file), detail lines and hint; anything else is
 an internal error with the same shape. ``--debug`` adds the traceback; secrets stay masked (the
 CI provider's request credentials are registered as secrets before anything runs). A reader
-that closed our stdout early is no error: the output it missed is dropped.
+that closed our stdout early is no error: the output it missed is dropped. With ``--json`` the error joins the run's one JSON document (a dry run's plan, a release's
+report, or a document of its own), which is written last, whatever happened.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from tpublish.errors import (
     EXIT_INTERRUPTED,
@@ -31,33 +31,51 @@ def make_console(*, json: bool, verbose: bool, progress: bool = False) -> Consol
     return Console(json_mode=json, progress=progress, verbose=verbose)
 
 
-@contextmanager
-def error_boundary(console: Console, debug: bool) -> Iterator[None]:
-    """Turn every expected failure into one readable line and its exit code."""
+def run_command(console: Console, debug: bool, work: Callable[[], int]) -> NoReturn:
+    """Run a command's work, turn every failure into its exit code, write the JSON, exit."""
+    code = _exit_code(console, debug, work)
+    console.close()
+    sys.exit(code)
+
+
+def _exit_code(console: Console, debug: bool, work: Callable[[], int]) -> int:
     from tpublish.auth.oidc import register_ci_secrets  # masked in anything shown from here on
 
     register_ci_secrets()
     try:
-        yield
+        return work()
     except TPublishError as exc:
         _show_error(console, exc, debug)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
+        console.merge_json(
+            {
+                "exit_code": EXIT_INTERRUPTED,
+                "interrupted": True,
+                "error": {
+                    "type": "KeyboardInterrupt",
+                    "message": "interrupted",
+                    "hint": None,
+                    "file": None,
+                    "exit_code": EXIT_INTERRUPTED,
+                },
+            }
+        )
         console.info("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # A write outside the console's guard met a closed pipe: nothing left to tell that reader.
         from tpublish.output.streams import reader_gone  # only after a broken pipe
 
         reader_gone(sys.stdout)
         reader_gone(sys.stderr)
-        sys.exit(EXIT_UPLOAD)
+        return EXIT_UPLOAD
     except Exception as exc:  # noqa: BLE001  (the last line of defence: no traceback unless --debug)
         from tpublish.publish.report import internal_error  # loaded only for a failure
 
         internal = internal_error(exc)
         _show_error(console, internal, debug)
-        sys.exit(internal.exit_code)
+        return internal.exit_code
 
 
 def report_error(console: Console, exc: TPublishError) -> None:
@@ -79,7 +97,7 @@ def _show_error(
         shown: dict[str, Any] = {"exit_code": exc.exit_code, "error": error_document(exc)}
         if isinstance(exc, InvalidDistributions):
             shown["files"] = [error_document(e) for e in exc.errors]
-        console.emit_json(shown)
+        console.merge_json(shown)
     if isinstance(exc, InvalidDistributions):
         for file_error in exc.errors:
             console.error(file_error)
@@ -108,3 +126,17 @@ def _annotate_in_ci(exc: TPublishError, stream: TextIO) -> None:
     for file_error in getattr(exc, "errors", ()):  # InvalidDistributions: one per bad file
         path = str(file_error.path) if file_error.path else None
         ci.annotate("error", str(file_error), file=path, stream=stream)
+
+
+def usage_error_document(message: str, exit_code: int) -> dict[str, Any]:
+    """The ``--json`` document for a command line click refused (a bad option or value)."""
+    return {
+        "exit_code": exit_code,
+        "error": {
+            "type": "UsageError",
+            "message": message,
+            "hint": "see the command's --help",
+            "file": None,
+            "exit_code": exit_code,
+        },
+    }

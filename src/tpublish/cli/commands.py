@@ -6,24 +6,25 @@ builds its typed options, a console, and runs its module's ``run_*`` inside the 
 
 from __future__ import annotations
 
-import sys
 from typing import Any, NoReturn
 
 import click
 
-from tpublish.cli.boundary import error_boundary, make_console
+from tpublish.cli.boundary import make_console, run_command
+from tpublish.cli.helptext import SectionedCommand
 from tpublish.cli.params import (
+    AUTH_EXIT_CODES_HELP,
     CHECK_EXIT_CODES_HELP,
     DIST_PATHS,
     EXIT_CODES_HELP,
+    check_output_options,
     output_options,
     release_options,
     repository_options,
 )
-from tpublish.errors import EXIT_INPUT
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(cls=SectionedCommand, epilog=EXIT_CODES_HELP)
 @click.argument("dists", nargs=-1, required=True, metavar="DIST...", type=DIST_PATHS)
 @repository_options
 @release_options
@@ -31,8 +32,10 @@ from tpublish.errors import EXIT_INPUT
 def upload(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
     """Upload distributions (wheels and sdists) to an index.
 
-    Every file is checked, and looked up on the index, before the first byte is sent: one bad or
-    conflicting file means nothing is uploaded. Wheels go first, sdists last.
+    DIST... are the files, or patterns such as dist/* (expanded by tpublish too). Every file is
+    checked, and looked up on the index, before the first byte is sent: one bad or conflicting
+    file means nothing is uploaded. Wheels go first, sdists last; each file's outcome is shown in
+    a table at the end.
     """
     # The work and its libraries (httpx, rich, packaging) load only once a command runs.
     from tpublish.cli.options import upload_options
@@ -41,29 +44,29 @@ def upload(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
     options = upload_options(kwargs)
     output = options.output
     console = make_console(json=output.json, verbose=output.verbose, progress=output.progress)
-    with error_boundary(console, output.debug):
-        sys.exit(run_upload(console, list(dists), options))
-    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
+    run_command(console, output.debug, lambda: run_upload(console, list(dists), options))
 
 
-@click.command(epilog=CHECK_EXIT_CODES_HELP)
+@click.command(cls=SectionedCommand, epilog=CHECK_EXIT_CODES_HELP)
 @click.argument("dists", nargs=-1, required=True, metavar="DIST...", type=DIST_PATHS)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@output_options
+@check_output_options
 def check(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
-    """Check distributions against the rules the index applies, without uploading."""
+    """Check distributions against the rules the index applies, without uploading.
+
+    Each file gets a line per finding (error or warning, in the index's words) or "ok", then a
+    summary line. Nothing is sent and no credential is needed.
+    """
     # The work and its libraries (httpx, rich, packaging) load only once a command runs.
     from tpublish.cli.check import run_check
     from tpublish.cli.options import check_options
 
     options = check_options(kwargs)
     console = make_console(json=options.output.json, verbose=options.output.verbose)
-    with error_boundary(console, options.output.debug):
-        sys.exit(run_check(console, list(dists), options))
-    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
+    run_command(console, options.output.debug, lambda: run_check(console, list(dists), options))
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(cls=SectionedCommand, epilog=AUTH_EXIT_CODES_HELP)
 @repository_options
 @click.option(
     "--exchange",
@@ -78,8 +81,10 @@ def check(dists: tuple[str, ...], **kwargs: Any) -> NoReturn:
 def auth(**kwargs: Any) -> NoReturn:
     """Show which credential an upload would use, and diagnose trusted publishing.
 
-    In CI: the detected provider, the index's audience, the OIDC token's claims next to the values
-    the index's trusted-publisher form needs, and (with --exchange) whether the index accepts it.
+    Uploads nothing. Shows the repository and where it was set, and the credential a run would
+    use and where it comes from (never the secret). In CI: the detected provider, the index's
+    audience, the OIDC token's claims next to the values the index's trusted-publisher form
+    needs, and (with --exchange) whether the index accepts the token.
     """
     # The work and its libraries (httpx, rich, packaging) load only once a command runs.
     from tpublish.cli.auth import run_auth
@@ -87,6 +92,4 @@ def auth(**kwargs: Any) -> NoReturn:
 
     options = auth_options(kwargs)
     console = make_console(json=options.output.json, verbose=options.output.verbose)
-    with error_boundary(console, options.output.debug):
-        sys.exit(run_auth(console, options))
-    sys.exit(EXIT_INPUT)  # unreachable: error_boundary exits
+    run_command(console, options.output.debug, lambda: run_auth(console, options))

@@ -18,8 +18,8 @@ from tpublish.cli.boundary import report_error
 from tpublish.errors import EXIT_OK, EXIT_UPLOAD
 from tpublish.index.multipart import hash_file
 from tpublish.output.summary import error_document
-from tpublish.output.text import human_size
 from tpublish.publish.preflight import DIFFERENT, NEW, SAME, UNKNOWN, UNVERIFIED, look_up
+from tpublish.units import human_size
 
 if TYPE_CHECKING:
     from tpublish.auth.login import Login

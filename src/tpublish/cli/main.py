@@ -6,9 +6,13 @@ import click
 
 from tpublish import __version__
 from tpublish.cli.commands import auth, check, upload
+from tpublish.cli.helptext import CommandGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=CommandGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "-V", "--version", prog_name="tpublish")
 def main() -> None:
     """Upload Python distributions to PyPI or any index, with Trusted Publishing built in."""

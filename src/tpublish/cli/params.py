@@ -1,6 +1,7 @@
 """The command line's parameters: options shared by several commands, help texts, exit codes.
 
-Only click is imported here, so that ``tpublish --help`` and ``--version`` start fast.
+Only click is imported here, so that ``tpublish --help`` and ``--version`` start fast. Which
+heading each option is listed under in ``--help`` is ``helptext.HELP_SECTIONS``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    every file uploaded or skipped (--dry-run: as a real run would exit)
-  1    the index refused a file or already holds one (see the report), or a file is
-       uncertain (the index may hold it: the report says how to check by hand)
+  1    the index refused a file or already holds one (see the report), or a
+       file is uncertain: the report says how to check it by hand
   2    bad input: a missing or invalid file, a bad option or config file
   3    credentials missing, or refused by the index (401/403)
   4    network: connection, timeout, TLS, or the index kept failing
-  5    trusted publishing: no CI identity, the token exchange or signing failed
-  130  interrupted"""
+  5    trusted publishing: no CI identity, or the exchange or signing failed
+  130  interrupted (re-run with --skip-existing to finish the release)"""
 
 
 # Shell completion offers file names; unreadable or missing files are reported by tpublish itself.
@@ -131,38 +132,59 @@ def repository_options(func: F) -> F:
     return func
 
 
-def output_options(func: F) -> F:
+VERBOSE_HELP = (
+    "Say which source each setting and the credential came from, and what each step does "
+    "(never a secret)."
+)
+CHECK_VERBOSE_HELP = "Also say each file's project, version and type."
+
+
+def _output_options(verbose_help: str) -> Callable[[F], F]:
     """--json, --verbose, --debug: how much a command says, and in what form."""
-    options = [
-        click.option(
-            "--json",
-            "json_mode",
-            is_flag=True,
-            help="Print one JSON report on stdout instead of text.",
-        ),
-        click.option(
-            "-v",
-            "--verbose",
-            is_flag=True,
-            envvar="TPUBLISH_VERBOSE",
-            help="Say where settings came from and what happens (never secrets).",
-        ),
-        click.option(
-            "--debug",
-            is_flag=True,
-            envvar="TPUBLISH_DEBUG",
-            help="Show tracebacks (secrets still masked).",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option(
+                "--json",
+                "json_mode",
+                is_flag=True,
+                help="Print one JSON document on stdout instead of text, whatever happens.",
+            ),
+            click.option(
+                "-v", "--verbose", is_flag=True, envvar="TPUBLISH_VERBOSE", help=verbose_help
+            ),
+            click.option(
+                "--debug",
+                is_flag=True,
+                envvar="TPUBLISH_DEBUG",
+                help="Show tracebacks (secrets still masked).",
+            ),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+output_options = _output_options(VERBOSE_HELP)
+check_output_options = _output_options(CHECK_VERBOSE_HELP)
 
 
 CHECK_EXIT_CODES_HELP = """\b
 Exit codes:
   0    no errors (warnings allowed unless --strict)
-  2    at least one file would be refused by the index, or a file is unreadable"""
+  2    a file would be refused by the index, or cannot be read
+  130  interrupted"""
+
+AUTH_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    the diagnosis is shown (with --exchange: the index accepted the token)
+  2    bad input: a bad option or config file
+  3    a credential is configured but incomplete (no password)
+  4    network: the index could not be reached
+  5    trusted publishing: no OIDC token, or the index refused the exchange
+  130  interrupted"""
 
 
 def release_options(func: F) -> F:

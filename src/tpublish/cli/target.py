@@ -35,11 +35,11 @@ def resolve_target(console: Console, target: TargetOptions) -> Repository:
         client_cert=target.client_cert,
         env=os.environ,
     )
-    console.verbose(f"repository: {repository.url} (from {repository.url_source})")
+    console.verbose(f"repository: {repository.url} from {repository.url_source}")
     for warning in repository.warnings:
         console.warning(warning)
     if repository.ca_bundle:
-        console.verbose(f"CA bundle: {repository.ca_bundle} (from {repository.ca_bundle_source})")
+        console.verbose(f"CA bundle: {repository.ca_bundle} from {repository.ca_bundle_source}")
     return repository
 
 

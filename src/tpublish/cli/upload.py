@@ -121,9 +121,8 @@ def load_files(
 
     reports = check_files(paths, deep=not no_check, pypi=is_pypi(upload_url))
     dists = raise_for_errors(reports)
-    for report in reports:
-        for finding in report.warnings:
-            console.warning(f"{report.filename}: {finding.message}")
+    # One release's files share their metadata: a warning about it is said once, for them all.
+    console.file_warnings([(r.filename, f.message) for r in reports for f in r.warnings])
     for dist in dists:
         console.verbose(f"checked {dist.filename}: {dist.name} {dist.version} ({dist.filetype})")
     return dists
@@ -164,12 +163,15 @@ def publish_release(
         ),  # its refusals, explained
     )
     index = Index(client, repository.url)
-    with console.uploading(dists) as emit:
-        report = Publisher(index, login.source, publish_options, emit).run(dists)
-    report.release_urls = sorted({url for d in dists if (url := release_url(repository.url, d))})
-    for result in report.results:  # the index stored them with the file only if it stored the file
-        if attested is not None and result.outcome == UPLOADED:
-            result.attestations = list(attested.kinds.get(result.dist.path, ()))
+    with console.uploading(dists) as tracker:
+        report = Publisher(index, login.source, publish_options, tracker.handle).run(dists)
+        report.release_urls = sorted(
+            {url for d in dists if (url := release_url(repository.url, d))}
+        )
+        for result in report.results:  # the index stored them with the file only if it stored it
+            if attested is not None and result.outcome == UPLOADED:
+                result.attestations = list(attested.kinds.get(result.dist.path, ()))
+        tracker.finish(report)  # the last frame of the bars says what the table will say
     console.summary(report)
     ci.report_upload(report, stream=console.commands)
     # stderr carries the failures in --json mode too: stdout is the report, the log is for people.

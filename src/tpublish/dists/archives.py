@@ -37,7 +37,7 @@ COMPRESSION_RATIO_THRESHOLD = 50
 # The least an sdist may decompress to before tpublish stops reading: PyPI's highest per-file
 # limit (UPLOAD_LIMIT_CAP, 1 GiB). PyPI itself has no ratio rule for tar.gz files.
 SDIST_READ_FLOOR = 1 << 30
-REBUILD_HINT = "Rebuild the distribution with a current build backend (`python -m build`)."
+REBUILD_HINT = "rebuild the distribution with a current build backend (`python -m build`)"
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _check_unique(path: Path, names: Iterable[str]) -> None:
 def _too_many_members(path: Path, count: int) -> DistributionError:
     return DistributionError(
         f"the archive has {count} members, more than the {MAX_MEMBERS} tpublish reads",
-        "A distribution with that many files is almost certainly broken or hostile.",
+        "a distribution with that many files is almost certainly broken or hostile",
         path=path,
     )
 
@@ -174,7 +174,7 @@ def read_wheel(path: Path, name_part: str, version_part: str) -> Archive:
     except zipfile.BadZipFile as exc:
         raise DistributionError(
             f"not a valid wheel: the file is not a zip archive ({exc})",
-            "Rebuild it with `python -m build`; the file may be truncated or corrupt.",
+            "rebuild it with `python -m build`; the file may be truncated or corrupt",
             path=path,
         ) from exc
     with zf:
@@ -267,7 +267,7 @@ def open_sdist(path: Path) -> Iterator[tarfile.TarFile]:
     if magic != b"\x1f\x8b":
         raise DistributionError(
             "not a valid sdist: the file is not gzip-compressed",
-            "An sdist must be a gzip-compressed tar archive; rebuild it with `python -m build`.",
+            "an sdist must be a gzip-compressed tar archive; rebuild it with `python -m build`",
             path=path,
         )
     limit = sdist_read_limit(path.stat().st_size)

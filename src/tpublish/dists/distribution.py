@@ -66,7 +66,7 @@ class InvalidDistributions(InputError):
         verb = "is" if count == 1 else "are"
         super().__init__(
             f"{count} of {total} {noun} {verb} invalid; nothing was uploaded",
-            "Fix or remove the files listed above, then run the command again.",
+            "fix or remove the files listed above, then run the command again",
         )
         self.errors = list(errors)
 
@@ -95,7 +95,7 @@ def collect_all(paths: Sequence[str]) -> tuple[list[Path], list[DistributionErro
 def _collect(paths: Sequence[str]) -> tuple[list[Path], list[DistributionError]]:
     """Expand every argument; bad file types are gathered, bad arguments raise at once."""
     if not paths:
-        raise InputError("no distribution files given", "Name them, e.g. `tpublish upload dist/*`.")
+        raise InputError("no distribution files given", "name them, e.g. `tpublish upload dist/*`")
     seen: set[Path] = set()
     wheels: list[Path] = []
     sdists: list[Path] = []
@@ -123,7 +123,7 @@ def _expand(arg: str) -> list[Path]:
         matches = sorted(glob.glob(arg))  # noqa: PTH207 (glob patterns come from the user)
         if not matches:
             kind = "no files match" if glob.has_magic(arg) else "no such file or directory:"
-            raise InputError(f"{kind} {arg}", "Build the distributions first: `python -m build`.")
+            raise InputError(f"{kind} {arg}", "build the distributions first: `python -m build`")
         if all(is_side_file(match) for match in matches):
             raise InputError(f"{arg} matches only signatures or attestations, no distributions")
     paths = [Path(match) for match in matches if not is_side_file(match)]
@@ -131,7 +131,7 @@ def _expand(arg: str) -> list[Path]:
         if path.is_dir():
             raise InputError(
                 f"{path} is a directory, not a distribution file",
-                f"Name the files inside it, e.g. `{Path(path, '*')}`.",
+                f"name the files inside it, e.g. `{Path(path, '*')}`",
             )
     return paths
 
@@ -146,7 +146,7 @@ def unsupported_reason(filename: str) -> tuple[str, str] | None:
     if filename.endswith((".whl", ".tar.gz")):
         return None
     lower = filename.lower()
-    hint = "Build a wheel and a .tar.gz sdist with `python -m build`."
+    hint = "build a wheel and a .tar.gz sdist with `python -m build`"
     if lower.endswith(".zip"):
         return "PyPI no longer accepts .zip sdists (PEP 625); an sdist must be a .tar.gz", hint
     if lower.endswith(".egg"):
@@ -170,7 +170,7 @@ def read_distribution(path: Path) -> Distribution:
     except (*_ARCHIVE_ERRORS, *_ZIP_TAR_ERRORS) as exc:
         raise DistributionError(
             f"cannot read the archive: {_describe(exc)}",
-            "The file may be truncated or corrupt; rebuild it with `python -m build`.",
+            "the file may be truncated or corrupt; rebuild it with `python -m build`",
             path=path,
         ) from exc
 
@@ -195,7 +195,7 @@ def _read_distribution(path: Path) -> Distribution:
     except OSError as exc:
         raise DistributionError(f"cannot read the file: {_describe(exc)}", path=path) from exc
     if size == 0:
-        raise DistributionError("the file is empty (0 bytes)", "Rebuild it.", path=path)
+        raise DistributionError("the file is empty (0 bytes)", "rebuild it", path=path)
     if path.name.endswith(".whl"):
         return _read_wheel(path, size)
     return _read_sdist(path, size)
@@ -207,7 +207,7 @@ def _read_wheel(path: Path, size: int) -> Distribution:
     except InvalidWheelFilename as exc:
         raise DistributionError(
             f"invalid wheel filename: {exc}",
-            "A wheel is named {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl.",
+            "a wheel is named {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl",
             path=path,
         ) from exc
     parts = path.name[: -len(".whl")].split("-")
@@ -229,7 +229,7 @@ def _read_sdist(path: Path, size: int) -> Distribution:
     except InvalidSdistFilename as exc:
         raise DistributionError(
             f"invalid sdist filename: {exc}",
-            "An sdist is named {name}-{version}.tar.gz (PEP 625).",
+            "an sdist is named {name}-{version}.tar.gz (PEP 625)",
             path=path,
         ) from exc
     archive = read_sdist(path)
@@ -273,13 +273,13 @@ def _checked_metadata(path: Path, archive: Archive, name: str, version: Version)
     if canonicalize_name(meta.name) != name:
         raise DistributionError(
             f"the filename names project '{name}' but {label} has Name '{meta.name}'",
-            "The filename and the metadata must agree; rebuild the distribution.",
+            "the filename and the metadata must agree; rebuild the distribution",
             path=path,
         )
     if meta.version != version:
         raise DistributionError(
             f"the filename has version '{version}' but {label} has Version '{meta.raw_version}'",
-            "The filename and the metadata must agree; rebuild the distribution.",
+            "the filename and the metadata must agree; rebuild the distribution",
             path=path,
         )
     check_license_files(path, archive, meta.license_files)

@@ -114,7 +114,7 @@ def _parse_metadata(path: Path, data: bytes, label: str) -> Metadata:
     except UnicodeDecodeError as exc:
         raise DistributionError(
             f"{label} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            "Core metadata must be UTF-8; rebuild with a current build backend.",
+            "core metadata must be UTF-8; rebuild with a current build backend",
             path=path,
         ) from exc
     raw, unparsed = parse_email(text)
@@ -165,8 +165,8 @@ def _check_name(path: Path, label: str, name: str) -> None:
     except InvalidName as exc:
         raise DistributionError(
             f"{label} has Name '{name}', which is not a valid project name",
-            "A name holds ASCII letters, digits, '.', '_' and '-', and starts and ends with a"
-            " letter or digit.",
+            "a name holds ASCII letters, digits, '.', '_' and '-', and starts and ends with a"
+            " letter or digit",
             path=path,
         ) from exc
 
@@ -177,7 +177,7 @@ def _parse_version(path: Path, label: str, text: str) -> Version:
     except InvalidVersion as exc:
         raise DistributionError(
             f"{label} has Version '{text}', which is not a valid PEP 440 version",
-            "See https://packaging.python.org/specifications/version-specifiers/",
+            "see https://packaging.python.org/specifications/version-specifiers/",
             path=path,
         ) from exc
 

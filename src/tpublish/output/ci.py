@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote
 
 from tpublish.output.streams import write
-from tpublish.output.text import human_size, result_line, retry_line
+from tpublish.output.summary import release_links
+from tpublish.output.text import result_line, retry_line
 from tpublish.publish.report import Finished, Retrying, Started
 from tpublish.redact import redact
+from tpublish.units import human_size
 from tpublish.untrusted import neutralise
 
 if TYPE_CHECKING:
@@ -222,7 +224,8 @@ def _cell(text: str) -> str:
 
 
 def summary_markdown(report: Report) -> str:
-    """The job summary: every file with its size, sha256 and outcome, and the release link."""
+    """The job summary: every file with its size, sha256 and outcome; the release link only when
+    every file is on the index."""
     lines = [
         f"## tpublish: upload to {report.upload_url}",
         "",
@@ -243,5 +246,5 @@ def summary_markdown(report: Report) -> str:
             "",
             "Interrupted: files not attempted can be sent by a re-run with `--skip-existing`.",
         ]
-    lines += [f"\nRelease: [{url}]({url})" for url in report.release_urls]
+    lines += [f"\nRelease: [{url}]({url})" for url in release_links(report)]
     return "\n".join(lines)

@@ -3,9 +3,13 @@
 Every string passes through ``redact`` and then ``untrusted.neutralise`` on its way out: no secret,
 no control sequence, no line a CI runner would obey, whichever path the text came by (our own
 words pass unchanged). Only ``write_raw`` writes as is, for the CI markers ``output.ci`` builds
-around text it has neutralised itself. In a terminal, rich renders styles; in a log, lines are
-written plain (rich's layout costs time and adds nothing there). A reader that goes away
-(``| head``) ends the output, not the run (``streams``).
+around text it has neutralised itself. In a terminal, rich renders styles and wraps at the
+terminal's width; in a log, lines are written plain (rich's layout costs time and adds nothing
+there). A reader that goes away (``| head``) ends the output, not the run (``streams``).
+
+``--json``: stdout carries exactly one JSON document per run. A command stages it with
+``emit_json`` (once: a second call is a bug), the error boundary merges an error into it, and
+``close`` writes it, whatever happened in between.
 """
 
 from __future__ import annotations
@@ -17,23 +21,39 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from rich.console import Console as RichConsole
 from rich.text import Text
 
 from tpublish.output import ci
+from tpublish.output.logprogress import LogProgress, ticking
 from tpublish.output.streams import reader_gone, unless_gone
-from tpublish.output.summary import plain_table, report_document, rich_table, summary_rows
-from tpublish.output.text import human_size, result_line, retry_line
-from tpublish.publish.report import Finished, Retrying, Started
+from tpublish.output.summary import (
+    plain_table,
+    release_links,
+    report_document,
+    rich_table,
+    summary_rows,
+)
+from tpublish.output.text import files_named, grouped, rerun_hint, result_line, retry_line
+from tpublish.publish.report import Finished, Retrying
 from tpublish.redact import redact
 from tpublish.untrusted import neutralise
 
 if TYPE_CHECKING:
     from tpublish.dists.distribution import Distribution
     from tpublish.errors import TPublishError
-    from tpublish.publish.report import Emit, Event, FileResult, Report
+    from tpublish.publish.report import Event, FileResult, Report
+
+# "##[" (a GitHub runner command anywhere in a line) and GitLab's section markers, in JSON.
+_RUNNER_IN_JSON = re.compile(r"##\[|section_(?:start|end):")
+_JSON_ESCAPES = {"[": "\\u005b", ":": "\\u003a"}
+
+
+def safe(text: str, *, multiline: bool = True) -> str:
+    """``text`` as it may be shown: secrets masked, then made safe for a terminal and a CI log."""
+    return neutralise(redact(text), multiline=multiline)
 
 
 class _Rich(RichConsole):
@@ -44,6 +64,14 @@ class _Rich(RichConsole):
         reader_gone(self.file)
 
 
+class Tracker(Protocol):
+    """What follows a release while it runs: ``handle`` each event, ``finish`` with the report."""
+
+    def handle(self, event: Event) -> None: ...
+
+    def finish(self, report: Report) -> None: ...
+
+
 class Console:
     """The two output streams of one command run, and how much to say on them."""
 
@@ -52,8 +80,11 @@ class Console:
     ) -> None:
         self.json_mode = json_mode
         self.verbose_mode = verbose
-        self.err: RichConsole = _Rich(stderr=True, highlight=False, soft_wrap=True)
-        self.out: RichConsole = _Rich(highlight=False, soft_wrap=True)
+        self.err: RichConsole = _Rich(stderr=True, highlight=False)
+        self.out: RichConsole = _Rich(highlight=False)
+        # A terminal wraps at its width (rich does it, at spaces); a log is never wrapped.
+        self.err.soft_wrap = not self.err.is_terminal
+        self.out.soft_wrap = not self.out.is_terminal
         if not self.out.is_terminal and "COLUMNS" not in os.environ:
             # Logs have no width limit: never cut a file name or digest short.
             self.out.width = 200
@@ -62,6 +93,8 @@ class Console:
             progress and not json_mode and self.err.is_terminal and self.ci_log is None
         )
         self._lock = threading.Lock()
+        self._document: dict[str, Any] | None = None
+        self._closed = False
 
     # Diagnostics (stderr) ---------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
@@ -84,6 +117,11 @@ class Console:
     def warning(self, text: str) -> None:
         self._say(f"warning: {text}", "yellow")
 
+    def file_warnings(self, findings: Sequence[tuple[str, str]]) -> None:
+        """Warnings about files, each said once with the files it concerns."""
+        for names, message in grouped(findings):
+            self.warning(f"{files_named(names)}: {message}")
+
     def note(self, text: str) -> None:
         """Advice worth one line even in ``--json`` mode (stderr is for people)."""
         self._say(f"note: {text}", "cyan")
@@ -93,7 +131,10 @@ class Console:
         for line in exc.details:
             self._say(f"  {line}")
         if exc.hint:
-            self._say(f"hint: {exc.hint}", "cyan")
+            self.hint(exc.hint)
+
+    def hint(self, text: str) -> None:
+        self._say(f"hint: {text}", "cyan")
 
     def traceback(self, exc: BaseException) -> None:
         """``--debug``: the traceback behind ``exc`` (an internal error's is its cause's)."""
@@ -139,25 +180,25 @@ class Console:
 
     # Upload progress --------------------------------------------------------------------------
     @contextmanager
-    def uploading(self, dists: Sequence[Distribution]) -> Iterator[Emit]:
-        """Yield the event callback for ``Publisher``: live bars on a TTY, else log lines."""
-        if self.ci_log is not None:
-            yield ci.FoldedUploadLog(self.ci_log, self.write_raw).handle
-            return
-        if not self.show_progress:
-            yield self._plain_event
-            return
-        from tpublish.output.progress import (
-            progress_bars,  # rich's live display: only on a terminal
-        )
+    def uploading(self, dists: Sequence[Distribution]) -> Iterator[Tracker]:
+        """Yield what follows the release: live bars on a terminal, else log lines."""
+        if self.show_progress:
+            # rich's live display: only on a terminal (rich.progress is a costly import).
+            from tpublish.output.progress import progress_bars
 
-        with progress_bars(self.err, dists) as handle:
-            yield handle
+            with progress_bars(self.err, dists) as bars:
+                yield bars
+            return
+        if self.ci_log is not None:  # a CI log: each file's lines folded, written when it ends
+            folded = ci.FoldedUploadLog(self.ci_log, self.write_raw)
+            log = LogProgress(self.info, folded.handle, start_lines=False)
+        else:
+            log = LogProgress(self.info, self._plain_result)
+        with ticking(log.tick):
+            yield _LogTracker(log)
 
-    def _plain_event(self, event: Event) -> None:
-        if isinstance(event, Started):
-            self.verbose(f"uploading {event.dist.filename} ({human_size(event.dist.size)})")
-        elif isinstance(event, Retrying):
+    def _plain_result(self, event: Event) -> None:
+        if isinstance(event, Retrying):
             self.warning(retry_line(event))
         elif isinstance(event, Finished) and not self.json_mode:
             self._say(result_line(event.result))
@@ -173,37 +214,55 @@ class Console:
             self.emit_json(report_document(report))
             return
         title = safe(f"Release upload to {report.upload_url}", multiline=False)
-        rows = [
-            (safe(a, multiline=False), safe(b, multiline=False), c, d)
-            for a, b, c, d in summary_rows(report)
-        ]
+        rows = summary_rows(report)  # outside text in them is printable() already
         with self._lock, unless_gone(self.out.file):
             if self.out.is_terminal:
-                self.out.print(rich_table(title, rows))
+                self.out.print(rich_table(title, rows, self.out.width))
             else:
                 # Logs and pipes get plain columns: no box drawing to garble, one grep-able line
                 # per file, and none of a rich table's layout cost on a long release.
-                self.out.file.write(plain_table(title, rows))
-            for url in report.release_urls:
+                self.out.file.write(safe(plain_table(title, rows)))
+            for url in release_links(report):
                 self.out.print(Text(safe(f"View at: {url}")))
             self.out.file.flush()
+        hint = rerun_hint(report)
+        if hint:
+            self.hint(hint)
 
+    # The one JSON document --------------------------------------------------------------------
     def emit_json(self, document: dict[str, Any]) -> None:
+        """Stage the run's JSON document; ``close`` writes it. One per run."""
+        if self._document is not None:
+            raise RuntimeError("a run prints one JSON document; this one already has it")
+        self._document = document
+
+    def merge_json(self, fields: dict[str, Any]) -> None:
+        """Add ``fields`` to the run's JSON document (an error after the result was staged)."""
+        if self._document is None:
+            self._document = {}
+        self._document.update(fields)
+
+    def close(self) -> None:
+        """Write the JSON document, once, in ``--json`` mode (the error boundary calls this)."""
+        if self._closed or not self.json_mode:
+            return
+        self._closed = True
         # json.dumps escapes every control character (and, ASCII-only, every other one): a
         # value cannot break out of its string, nor a line start with anything but JSON. What a
         # runner would still read inside a line is escaped JSON's way: the values stay exact.
-        text = redact(json.dumps(document, indent=2, sort_keys=False))
+        text = redact(json.dumps(self._document or {}, indent=2, sort_keys=False))
         text = _RUNNER_IN_JSON.sub(lambda m: m.group()[:-1] + _JSON_ESCAPES[m.group()[-1]], text)
         with unless_gone(sys.stdout):
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
 
 
-# "##[" (a GitHub runner command anywhere in a line) and GitLab's section markers.
-_RUNNER_IN_JSON = re.compile(r"##\[|section_(?:start|end):")
-_JSON_ESCAPES = {"[": "\\u005b", ":": "\\u003a"}
+class _LogTracker:
+    def __init__(self, log: LogProgress) -> None:
+        self.log = log
 
+    def handle(self, event: Event) -> None:
+        self.log.handle(event)
 
-def safe(text: str, *, multiline: bool = True) -> str:
-    """``text`` as it may be shown: secrets masked, then made safe for a terminal and a CI log."""
-    return neutralise(redact(text), multiline=multiline)
+    def finish(self, report: Report) -> None:
+        """Nothing to end in a log: each file's line is already written."""

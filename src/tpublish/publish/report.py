@@ -25,6 +25,9 @@ UPLOADED, SKIPPED, FAILED, NOT_ATTEMPTED, INTERRUPTED = (
 # The index says it has a file of this name but offers no way to check that it is ours (no
 # listing, no digests, download refused): neither a success nor a failure, and exit code 1.
 UNCERTAIN = "uncertain"
+# The outcomes that leave the file on the index; any other (failed, interrupted, not attempted,
+# or one that cannot be confirmed) means the release is not all there.
+ON_INDEX = (UPLOADED, SKIPPED)
 
 
 @dataclass
@@ -48,15 +51,18 @@ class Report:
     release_urls: list[str] = field(default_factory=list)
 
     @property
+    def complete(self) -> bool:
+        """Every file of the release is on the index, and the run was not interrupted."""
+        return not self.interrupted and all(r.outcome in ON_INDEX for r in self.results)
+
+    @property
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
         errors = [r.error for r in self.results if r.error is not None]
         if errors:
             return errors[0].exit_code
-        # Anything else (uncertain, not attempted) is not a finished release.
-        done = all(r.outcome in (UPLOADED, SKIPPED) for r in self.results)
-        return EXIT_OK if done else EXIT_UPLOAD
+        return EXIT_OK if self.complete else EXIT_UPLOAD
 
 
 # Events for the console, emitted from worker threads.

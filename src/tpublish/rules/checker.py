@@ -301,8 +301,8 @@ class CheckFailed(InvalidDistributions):
         self.args = (self.message,)
         if any(f.code.startswith(DEEP_CODES_PREFIXES) for r in bad for f in r.errors):
             self.hint = (
-                "Fix the files listed above (`tpublish check` shows every finding), or pass"
-                " --no-check to skip the metadata and description checks."
+                "fix the files listed above (`tpublish check` shows every finding), or pass"
+                " --no-check to skip the metadata and description checks"
             )
 
 

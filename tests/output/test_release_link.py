@@ -1,0 +1,217 @@
+"""The release link ("View at: …") and the job summary's link appear only when every file of the
+release is on the index: uploaded, or skipped because it is already there.
+
+Release pages exist only on PyPI and TestPyPI, so tpublish is pointed at
+``https://upload.pypi.org/legacy/`` and reaches our fake index instead: through an HTTPS proxy
+(``HTTPS_PROXY``, which httpx honours) that answers every ``CONNECT`` itself, with a certificate
+for pypi.org from a test CA (``--cert``), and relays the plain requests to the fake index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from builders import make_sdist, make_wheel
+from cli_helpers import Run, tpublish
+from fakeindex import FakeIndex
+from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD
+from tpublish.output import ci
+from tpublish.publish.report import FileResult, Report
+
+PYPI = "https://upload.pypi.org/legacy/"
+LINK = "https://pypi.org/project/demo-pkg/1.0.0/"
+PLAIN = (("Description-Content-Type", "text/markdown"),)
+
+
+class PypiStandIn:
+    """An HTTPS proxy on 127.0.0.1 that is pypi.org and upload.pypi.org for whoever asks."""
+
+    def __init__(self, context: ssl.SSLContext, backend: tuple[str, int]) -> None:
+        self.context, self.backend = context, backend
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                raw, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        with contextlib.suppress(OSError), raw:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                if not (data := raw.recv(4096)):
+                    return
+                head += data
+            raw.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            with (
+                self.context.wrap_socket(raw, server_side=True) as tls,
+                socket.create_connection(self.backend) as plain,
+            ):
+                threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
+                _pump(tls, plain)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def pypi(index: FakeIndex, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment that sends tpublish's PyPI traffic to the fake index."""
+    ca = trustme.CA()
+    ca_pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_pem))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("upload.pypi.org", "pypi.org").configure_cert(context)
+    host, port = index.url.removeprefix("http://").split(":")
+    proxy = PypiStandIn(context, (host, int(port)))
+    try:
+        yield {"HTTPS_PROXY": proxy.url, "NO_PROXY": "", "TPUBLISH_CERT": str(ca_pem)}
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Path:
+    directory = tmp_path / "dist"
+    make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN)
+    make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN)
+    return directory
+
+
+def upload(env: dict[str, str], token: str, dist: Path, *args: str) -> Run:
+    return tpublish(
+        "upload",
+        "--repository-url",
+        PYPI,
+        "--token",
+        token,
+        "--retry-backoff",
+        "0.01",
+        *args,
+        str(dist / "*"),
+        env=env,
+    )
+
+
+def in_github(summary: Path) -> dict[str, str]:
+    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+
+
+def test_the_link_appears_when_every_file_is_uploaded(
+    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+
+    run = upload({**pypi, **in_github(summary)}, index.add_api_token(), dist)
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert sorted(index.files) == sorted(p.name for p in dist.iterdir())
+    assert f"View at: {LINK}" in run.stdout.splitlines()
+    assert f"Release: [{LINK}]({LINK})" in summary.read_text()
+
+
+def test_the_link_appears_when_files_were_already_there(
+    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+) -> None:
+    token = index.add_api_token()
+    wheel = next(dist.glob("*.whl"))
+    first = tpublish("upload", "--repository-url", PYPI, "--token", token, str(wheel), env=pypi)
+    assert first.exit_code == EXIT_OK, first.output
+    summary = tmp_path / "summary.md"
+
+    run = upload({**pypi, **in_github(summary)}, token, dist, "--skip-existing", "--json")
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert '"outcome": "skipped"' in run.stdout and '"outcome": "uploaded"' in run.stdout
+    assert f'"release_urls": [\n    "{LINK}"\n  ]' in run.stdout
+    assert f"Release: [{LINK}]({LINK})" in summary.read_text()
+
+
+def test_no_link_after_a_failure(
+    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+) -> None:
+    index.faults.add("/legacy/", "status", code=400, reason="Invalid value for classifiers.")
+    summary = tmp_path / "summary.md"
+
+    run = upload({**pypi, **in_github(summary)}, index.add_api_token(), dist)
+
+    assert run.exit_code == EXIT_UPLOAD
+    assert "**failed**" in summary.read_text()  # the summary was written, without the link
+    assert "pypi.org/project" not in run.output + summary.read_text()
+
+
+def test_no_link_after_an_interruption(
+    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    index.faults.add("/legacy/", "stall", method="POST", seconds=60)  # the first file hangs
+    env = {**os.environ, **pypi, **in_github(summary), "TPUBLISH_TOKEN": index.add_api_token()}
+    command = [sys.executable, "-m", "tpublish", "upload", "--repository-url", PYPI]
+    process = subprocess.Popen(
+        [*command, "--no-progress", str(dist / "*")],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not index.uploads and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert index.uploads, "the upload never started"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == EXIT_INTERRUPTED, stderr
+    assert "interrupted" in summary.read_text()
+    assert "pypi.org/project" not in stdout + stderr + summary.read_text()
+    assert not index.files
+
+
+def test_no_link_when_an_outcome_is_not_on_the_index(dist: Path) -> None:
+    """Any outcome but uploaded or skipped (failed, interrupted, not attempted, or one that cannot
+    be confirmed) means the release is not all there: no link in the job summary or the log."""
+    from tpublish.dists.distribution import load_release
+    from tpublish.output.summary import release_links
+
+    dists = load_release([str(dist / "*")])
+    for outcome in ("failed", "not attempted", "interrupted", "uncertain"):
+        report = Report(
+            PYPI,
+            [FileResult(dists[0], "uploaded"), FileResult(dists[1], outcome)],
+            release_urls=[LINK],
+        )
+        assert release_links(report) == []
+        assert LINK not in ci.summary_markdown(report)
+    complete = Report(PYPI, [FileResult(d, "skipped") for d in dists], release_urls=[LINK])
+    assert release_links(complete) == [LINK]
+    assert f"Release: [{LINK}]({LINK})" in ci.summary_markdown(complete)
