@@ -334,7 +334,7 @@ def test_a_300_mb_listing_costs_a_few_mb(
     assert_index_holds(index, dist)
 
 
-@pytest.mark.parametrize("path", ["/_/oidc/audience", "/_/oidc/mint-token"])
+@pytest.mark.parametrize("path", ["/_/oidc/audience", "/_/oidc/mint-token", "/_fake/github/token"])
 def test_a_300_mb_oidc_answer_costs_a_few_mb(index: FakeIndex, release: Path, path: str) -> None:
     index.add_publisher("github", ["demo-pkg"])
     index.faults.add(path, "huge", 10, code=200, content_type="application/json", fill="[")

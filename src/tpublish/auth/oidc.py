@@ -7,10 +7,11 @@ provider's request credential (``register_ci_secrets``). The exchange for an upl
 its renewal, are in ``exchange``.
 
 Every call is bounded: ``OIDC_DEADLINE`` seconds in all (or ``--timeout``, when shorter), answers
-read up to ``ANSWER_CAP`` bytes, and the ``id`` package's request to the CI provider (which would
-wait 30 s per try, four tries, on a silent endpoint) runs on a thread we stop waiting for at the
-deadline. Transient failures (5xx, 429, a lost connection) raise ``Unavailable``, which the
-caller retries with the upload retry policy.
+read up to ``ANSWER_CAP`` bytes. GitHub's token is asked for as ``id`` would, but bounded
+(``github_token``); the other providers go through ``id`` on a thread we stop waiting for at the
+deadline (``id`` would wait 30 s per try, four tries, on a silent endpoint). Transient failures
+(5xx, 429, a lost connection) raise ``Unavailable``, which the caller retries with the upload
+retry policy.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ import httpx
 from tpublish.auth.claims import (
     TROUBLESHOOTING_URL,
     github_fork_pull_request,
+)
+from tpublish.auth.github_token import (
+    PermissionMissing,
+    TokenRequestFailed,
+    TokenTimedOut,
+    github_token,
+    in_github_actions,
 )
 from tpublish.auth.refusals import id_token_variable
 from tpublish.errors import EXIT_NETWORK, TrustedPublishingError
@@ -179,9 +187,46 @@ def fetch_audience(client: httpx.Client, where: Endpoints) -> str:
 def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | None:
     """A fresh OIDC token for ``audience`` from the CI provider, or None outside a supported CI.
 
-    ``id`` does the asking, on a thread: after ``seconds`` we stop waiting for it (its own
-    timeouts are per try, and it tries four times).
+    GitHub's token is asked for here (``github_token``: bounded in time and size); the other
+    providers' through ``id``, on a thread we stop waiting for after ``seconds``.
     """
+    if in_github_actions():
+        token: str | None = _github(audience, seconds)
+    else:
+        token = _from_id(audience, seconds)
+    if token:
+        register_secret(token)
+        if not is_clean_token(token):
+            raise TrustedPublishingError(
+                "the CI provider's OIDC token is malformed (it holds spaces or control characters)",
+                hint=f"see {TROUBLESHOOTING_URL}",
+            )
+    return token or None
+
+
+def _timed_out(seconds: float) -> TrustedPublishingError:
+    return TrustedPublishingError(
+        f"the CI provider did not give an OIDC token within {seconds:.0f} s",
+        hint="its token endpoint may be down; retry the job later",
+    )
+
+
+def _github(audience: str, seconds: float) -> str:
+    try:
+        return github_token(audience, seconds)
+    except PermissionMissing as exc:
+        raise _github_permission_error(exc) from exc
+    except TokenTimedOut as exc:
+        raise _timed_out(seconds) from exc
+    except TokenRequestFailed as exc:
+        message = f"could not get an OIDC token from the CI provider: {shown(str(exc))}"
+        hint = f"see {TROUBLESHOOTING_URL}"
+        if exc.transient:
+            raise Unavailable(message, hint) from exc
+        raise TrustedPublishingError(message, hint=hint) from exc
+
+
+def _from_id(audience: str, seconds: float) -> str | None:
     import id as oidc_id  # the id package and its HTTP stack: only where a CI token is wanted
 
     outcome: list[object] = []
@@ -196,10 +241,7 @@ def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | Non
     worker.start()
     worker.join(seconds)
     if not outcome:
-        raise TrustedPublishingError(
-            f"the CI provider did not give an OIDC token within {seconds:.0f} s",
-            hint="its token endpoint may be down; retry the job later",
-        )
+        raise _timed_out(seconds)
     result = outcome[0]
     if isinstance(result, oidc_id.GitHubOidcPermissionCredentialError):
         raise _github_permission_error(result) from result
@@ -212,15 +254,7 @@ def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | Non
         raise TrustedPublishingError(message, hint=hint) from result
     if isinstance(result, BaseException):
         raise result
-    token = result if isinstance(result, str) else None
-    if token:
-        register_secret(token)
-        if not is_clean_token(token):
-            raise TrustedPublishingError(
-                "the CI provider's OIDC token is malformed (it holds spaces or control characters)",
-                hint=f"see {TROUBLESHOOTING_URL}",
-            )
-    return token or None
+    return result if isinstance(result, str) else None
 
 
 def _gitlab_id_tokens_hint(audience: str) -> str:
