@@ -24,7 +24,10 @@ code  meaning
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pathlib costs ~4 ms at start-up, and --help needs these exit codes
+    from pathlib import Path
 
 EXIT_OK = 0
 EXIT_UPLOAD = 1

@@ -1,0 +1,76 @@
+"""What a run loads: ``--help`` and ``--version`` only click, an upload only what its work needs.
+
+Start-up time is measured in ``benchmarks/bench.py``, not here (no timed assertions): these tests
+pin the reasons it is short, each of which a harmless-looking import could undo. They run the CLI
+in a fresh interpreter and list ``sys.modules`` at its end.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+_RUN = """
+import json, sys
+from tpublish.cli import main
+try:
+    main(sys.argv[1:], prog_name="tpublish")
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stderr.write("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def loaded_by(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
+    """Run ``tpublish ARGS`` in a fresh interpreter: its exit code, loaded modules, stderr."""
+    full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    stderr, _, tail = done.stderr.rpartition("\n@@")
+    assert tail, done.stderr
+    found = json.loads(tail)
+    return found["code"], set(found["modules"]), stderr
+
+
+def top_level(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+@functools.cache
+def interpreter_modules() -> frozenset[str]:
+    """What the interpreter loads before tpublish does (site, .pth files): not ours to judge."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import json, sys; print(json.dumps(sorted(sys.modules)))"],
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return frozenset(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["upload", "--help"]])
+def test_help_and_version_load_only_click(args: list[str]) -> None:
+    code, modules, _ = loaded_by(*args)
+    assert code == 0
+    heavy = {"httpx", "httpcore", "rich", "packaging", "readme_renderer", "ssl", "pathlib"}
+    assert top_level(modules - interpreter_modules()) & heavy == set()
+    ours = {m for m in modules if m.startswith("tpublish.")}
+    assert {m.split(".")[1] for m in ours} <= {"cli", "errors"}
