@@ -8,10 +8,12 @@ in a fresh interpreter and list ``sys.modules`` at its end.
 from __future__ import annotations
 
 import functools
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-sys.stderr.write("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+sys.stderr.write("\\n@@" + json.dumps({"code": code, "modules": sorted(n for n, m in sys.modules.items() if m)}))
 """
 
 
@@ -74,3 +76,40 @@ def test_help_and_version_load_only_click(args: list[str]) -> None:
     assert top_level(modules - interpreter_modules()) & heavy == set()
     ours = {m for m in modules if m.startswith("tpublish.")}
     assert {m.split(".")[1] for m in ours} <= {"cli", "errors"}
+
+
+def test_httpx_works_without_its_command_line_client() -> None:
+    """tpublish.cli keeps httpx from importing its own CLI (httpx._main, which loads rich and
+    pygments); httpx itself still imports and makes requests."""
+    handler = type(
+        "Handler",
+        (http.server.BaseHTTPRequestHandler,),
+        {
+            "do_GET": lambda self: (self.send_response(204), self.end_headers()),
+            "log_message": lambda self, *args: None,
+        },
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    script = (
+        "import sys\n"
+        "import tpublish.cli\n"
+        "import httpx\n"
+        "assert sys.modules['httpx._main'] is None\n"
+        "assert not [m for m in sys.modules if m.startswith(('rich', 'pygments'))]\n"
+        "print(httpx.get(sys.argv[1]).status_code, callable(httpx.main))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, f"http://127.0.0.1:{server.server_port}/"],
+            env={**os.environ, "PYTHONPATH": str(SRC)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["204", "True"]
