@@ -434,6 +434,36 @@ def test_a_bad_ca_bundle_is_named_as_the_ca_bundle(
     assert "client certificate" not in line
 
 
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+def test_a_bad_ca_bundle_from_the_environment_stops_an_https_upload_before_it_starts(
+    index: FakeIndex, front: TLSFront, token: str, dist: list[Path], tmp_path: Path, variable: str
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+
+    run = upload(
+        f"https://localhost:{front.port}/legacy/", token, dist, env={variable: str(bundle)}
+    )
+
+    assert run.exit_code == EXIT_INPUT
+    (line,) = error_lines(run)
+    assert line.startswith(f"error: cannot load the CA bundle {bundle}")
+    assert index.requests == []
+
+
+def test_a_plain_http_upload_to_this_machine_loads_no_ca_bundle(
+    index: FakeIndex, token: str, dist: list[Path], tmp_path: Path
+) -> None:
+    """The environment's default trust is loaded when a request needs TLS: none does here."""
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+
+    run = upload(index.upload_url, token, dist, env={"SSL_CERT_FILE": str(bundle)})
+
+    assert run.exit_code == EXIT_OK, run.output
+    assert_uploaded(index, dist)
+
+
 # -- where credentials may go ------------------------------------------------------------------------
 
 

@@ -80,4 +80,15 @@ def make_http_client(repository: Repository, network: NetworkOptions) -> httpx.C
         system_store=network.native_tls,
     )
     timeouts = Timeouts(connect=network.connect_timeout, transfer=network.timeout)
-    return make_client(tls=tls, timeouts=timeouts, max_connections=max(2, network.concurrency))
+    # Trust settings are loaded (and refused if broken) before anything else happens for an https
+    # index, and whenever this command names them (--cert, --client-cert, --native-tls, .pypirc).
+    # Otherwise, for a plain-http index (this machine, or --allow-http), the default trust
+    # (SSL_CERT_FILE, REQUESTS_CA_BUNDLE or certifi's bundle) is loaded only if a request needs
+    # TLS after all: an https link in its listing, a trusted-publishing endpoint elsewhere.
+    named = bool(tls.ca_bundle or tls.client_cert or tls.system_store)
+    return make_client(
+        tls=tls,
+        timeouts=timeouts,
+        max_connections=max(2, network.concurrency),
+        tls_now=named or urlsplit(repository.url).scheme != "http",
+    )

@@ -134,20 +134,32 @@ def make_client(
     timeouts: Timeouts | None = None,
     transport: httpx.BaseTransport | None = None,
     max_connections: int = 8,
+    tls_now: bool = True,
 ) -> httpx.Client:
     """An ``httpx.Client`` that never follows redirects, keeps connections alive and gives every
-    request an overall deadline; proxies from the environment, but never for a loopback host."""
+    request an overall deadline; proxies from the environment, but never for a loopback host.
+
+    The TLS context is built here (so a CA bundle or client certificate that cannot be loaded is
+    an ``InputError`` now), or with ``tls_now=False`` when a request first needs TLS: a client
+    whose requests may all be plain http to this machine then never loads a CA bundle.
+    """
     timeouts = timeouts or Timeouts()
-    context = ssl_context(tls or TLSConfig())
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
+    if transport is None:
+        config = tls or TLSConfig()
+        ours = Transport(
+            lambda: ssl_context(config), limits, total=timeouts.overall, is_loopback=is_loopback
+        )
+        if tls_now:
+            ours.tls_context()
+        transport = ours
     return httpx.Client(
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(timeouts.transfer, connect=timeouts.connect),
         follow_redirects=False,
-        transport=transport
-        or Transport(context, limits, total=timeouts.overall, is_loopback=is_loopback),
+        transport=transport,
         # Our transport applies the environment's proxies itself (and CA settings are in the
         # context above): httpx's own would send loopback requests to a proxy.
         trust_env=False,

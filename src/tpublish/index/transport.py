@@ -11,22 +11,25 @@ its answer has a deadline of its own from the moment the last byte was sent.
 Proxies come from the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``),
 except for a loopback host: plain http is accepted only because such a request never leaves this
 machine, which a proxy would break (credentials in clear to the proxy).
+
+The TLS context (loading a CA bundle takes ~20 ms) is built when the first request that may use
+TLS starts: https, or anything through a proxy. A direct plain-http request never does TLS (no
+redirect is followed), so a run that only talks to a local http index never builds it; its pool
+holds a context that trusts no certificate at all, so TLS through it could only fail.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpcore
 import httpx
-
-if TYPE_CHECKING:
-    import ssl
 
 _local = threading.local()
 
@@ -166,30 +169,52 @@ class _BoundedBody(httpx.SyncByteStream):
 
 
 class Transport(httpx.BaseTransport):
-    """Direct or through the environment's proxy, never through one for loopback; deadlines."""
+    """Direct or through the environment's proxy, never through one for loopback; deadlines.
+
+    ``tls`` builds the TLS context, once, when a request first may need it (see the module
+    docstring); ``tls_context()`` builds it at once, for a caller that wants its errors early.
+    """
 
     def __init__(
         self,
-        ssl_context: ssl.SSLContext,
+        tls: Callable[[], ssl.SSLContext],
         limits: httpx.Limits,
         *,
         total: float,
         is_loopback: Any,
     ) -> None:
-        self._ssl_context, self._limits, self._total = ssl_context, limits, total
+        self._tls, self._limits, self._total = tls, limits, total
+        self._context: ssl.SSLContext | None = None
         self._is_loopback = is_loopback
-        self._direct = _bounded_transport(ssl_context, limits, None)
+        self._plain: httpx.HTTPTransport | None = None  # direct http: never does TLS
+        self._direct: httpx.HTTPTransport | None = None  # direct https
         self._proxied: dict[str, httpx.HTTPTransport] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+
+    def tls_context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._context is None:
+                self._context = self._tls()
+            return self._context
 
     def _for(self, url: httpx.URL) -> httpx.HTTPTransport:
         proxy = None if self._is_loopback(url.host) else environment_proxy(url.scheme, url.host)
-        if proxy is None:
-            return self._direct
         with self._lock:
-            if proxy not in self._proxied:
-                self._proxied[proxy] = _bounded_transport(self._ssl_context, self._limits, proxy)
-            return self._proxied[proxy]
+            if proxy is not None:
+                if proxy not in self._proxied:
+                    self._proxied[proxy] = _bounded_transport(
+                        self.tls_context(), self._limits, proxy
+                    )
+                return self._proxied[proxy]
+            if url.scheme == "http":
+                if self._plain is None:
+                    # Verifies certificates against an empty store: TLS through it cannot succeed.
+                    nothing_trusted = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                    self._plain = _bounded_transport(nothing_trusted, self._limits, None)
+                return self._plain
+            if self._direct is None:
+                self._direct = _bounded_transport(self.tls_context(), self._limits, None)
+            return self._direct
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         budget = _current() or Budget(self._total)
@@ -204,9 +229,9 @@ class Transport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        self._direct.close()
-        for transport in self._proxied.values():
-            transport.close()
+        for transport in (self._plain, self._direct, *self._proxied.values()):
+            if transport is not None:
+                transport.close()
 
 
 def environment_proxy(scheme: str, host: str) -> str | None:
