@@ -13,7 +13,7 @@ import sys
 # so None in sys.modules (Python's marker for "cannot be imported") makes httpx skip it and
 # define a stub ``httpx.main`` instead; nothing else in httpx uses it. Done here, before any
 # command can import httpx (tests/cli/test_startup.py checks that httpx still works).
-sys.modules.setdefault("httpx._main", None)
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 from tpublish.cli.main import main  # noqa: E402  (after the line above, which must come first)
 
