@@ -514,6 +514,43 @@ def test_markdown_and_plain_text_render(tmp_path: Path, content_type: str) -> No
     assert findings(wheel_of(tmp_path, meta)) == []
 
 
+MARKDOWN_CASES = {
+    "fenced code": "# T\n\n```python\nprint('x')\n```\n\n```bash\necho $HOME\n```\n\n"
+    "```no-such-language\nx\n```\n\n```\nplain\n```\n",
+    "html only": '<div align="center"><img src="x.png"></div>\n',
+    "a script only": "<script>alert(1)</script>\n",
+    "an html comment only": "<!-- nothing -->\n",
+    "link definitions only": "[a]: https://example.com\n[b]: https://example.org\n",
+    "footnotes and a table": "a[^1]\n\n[^1]: note\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "in-page links": "# Head\n\n[go](#head) [note](#fn-1)\n",
+    "an alert and tasks": "> [!NOTE]\n> x\n\n- [x] done\n",
+}
+
+
+@pytest.mark.parametrize("variant", ["", "GFM", "CommonMark", "NoSuchVariant"])
+@pytest.mark.parametrize("name", list(MARKDOWN_CASES))
+def test_markdown_verdict_is_readme_renderers(tmp_path: Path, name: str, variant: str) -> None:
+    """Markdown is judged by readme_renderer's own steps less its syntax highlighting: whether it
+    fails (an unknown variant, nothing rendered) is always what ``render`` itself says."""
+    import readme_renderer.markdown
+
+    description = MARKDOWN_CASES[name]
+    content_type = f"text/markdown; variant={variant}" if variant else "text/markdown"
+    meta = metadata_text("demo-pkg", "1.0.0", description=description, extra=[(RST, content_type)])
+    verdict = readme_renderer.markdown.render(description, variant=variant or "GFM")
+    expected = (
+        []
+        if verdict is not None
+        else [
+            f"The description failed to render for '{content_type}'. "
+            "See https://pypi.org/help/#description-content-type for more information."
+        ]
+    )
+    found = findings(wheel_of(tmp_path, meta))
+    assert [m for _, code, m in found if code == "description-render"] == expected
+    assert (verdict is None) == (variant == "NoSuchVariant" or name == "link definitions only")
+
+
 def test_missing_description_and_content_type_are_warnings(tmp_path: Path) -> None:
     meta = metadata_text("demo-pkg", "1.0.0", description=None)
     result = tpublish("check", str(wheel_of(tmp_path, meta)))

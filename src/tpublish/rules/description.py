@@ -129,12 +129,12 @@ def render_here(description: str, content_type: str | None) -> str | None:
     message["content-type"] = content_type or "text/x-rst"
     kind = message.get_content_type()
     params = {k: v for k, v in message["content-type"].params.items() if k not in _RESERVED}
-    if kind == "text/markdown":
-        depth = _markdown_nesting(description, params)
-        if depth > MAX_NESTING:
-            return f"{_TOO_COMPLEX}: its HTML nests {depth} levels deep (at most {MAX_NESTING})."
     stream = io.StringIO()
     outcome = _within_budget(lambda: _render(kind, description, stream, params))
+    if isinstance(outcome, _TooDeep):
+        return (
+            f"{_TOO_COMPLEX}: its HTML nests {outcome.depth} levels deep (at most {MAX_NESTING})."
+        )
     if isinstance(outcome, RecursionError):
         return f"{_TOO_COMPLEX}: it nests too deeply for the renderer."
     if isinstance(outcome, TimeoutError):
@@ -157,9 +157,7 @@ def _render(kind: str, description: str, stream: io.StringIO, params: dict[str, 
 
         return readme_renderer.rst.render(description, stream=stream, **params)
     if kind == "text/markdown":
-        import readme_renderer.markdown
-
-        return readme_renderer.markdown.render(description, **params)
+        return _render_markdown(description, params)
     import readme_renderer.txt
 
     return readme_renderer.txt.render(description, **params)
@@ -185,19 +183,44 @@ def _within_budget(work: Callable[[], object]) -> object:
     return outcome[0] if outcome else TimeoutError()
 
 
-def _markdown_nesting(description: str, params: dict[str, str]) -> int:
-    """How deep the HTML of the Markdown converter (before cleaning) nests, at its deepest.
+class _TooDeep(Exception):
+    """The HTML nests deeper than ``MAX_NESTING``: the cleaner's work would grow with its square."""
 
-    The raw HTML in the source is measured first: nested deep, it is also what makes the
-    converter itself slow.
+    def __init__(self, depth: int) -> None:
+        super().__init__(depth)
+        self.depth = depth
+
+
+def _render_markdown(description: str, params: dict[str, str]) -> str | None:
+    """``readme_renderer.markdown.render``'s verdict (None: the index refuses the description),
+    reached by its own steps less the one that cannot change it, within our nesting bound.
+
+    ``render`` returns None when no converter is installed, the variant is unknown, the converted
+    HTML is empty, or the HTML cleaner refuses it (ValueError): each is decided here as ``render``
+    decides it, with its converters (``variants``) and its cleaner (``clean``). Its other steps,
+    prefixing in-page links and highlighting fenced code with Pygments (which loads a lexer and
+    compiles its regular expressions per language: most of a README's rendering time), only
+    rewrite markup that the cleaner then filters: they never make it return None, so they are
+    skipped. The raw HTML in the source is measured first: nested deep, it is also what makes the
+    converter itself slow. (Warehouse renders the description in full: its HTML is not ours to
+    produce, only its verdict.)
     """
-    import readme_renderer.markdown  # the converter readme_renderer itself uses
+    import readme_renderer.clean
+    import readme_renderer.markdown
 
-    convert = readme_renderer.markdown.variants.get(params.get("variant", "GFM"))
     raw = _nesting(description)
-    if convert is None or raw > MAX_NESTING:
-        return raw
-    return _nesting(convert(description))
+    if raw > MAX_NESTING:
+        raise _TooDeep(raw)
+    convert = readme_renderer.markdown.variants.get(params.get("variant", "GFM"))
+    if convert is None:
+        return None
+    html = convert(description)
+    depth = _nesting(html)
+    if depth > MAX_NESTING:
+        raise _TooDeep(depth)
+    if not html:
+        return None
+    return readme_renderer.clean.clean(html)
 
 
 def _nesting(html: str) -> int:
