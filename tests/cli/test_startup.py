@@ -8,6 +8,7 @@ in a fresh interpreter and list ``sys.modules`` at its end.
 from __future__ import annotations
 
 import functools
+import gc
 import http.server
 import json
 import os
@@ -17,6 +18,9 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from builders import make_wheel
+from cli_helpers import tpublish
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -113,3 +117,24 @@ def test_httpx_works_without_its_command_line_client() -> None:
         server.server_close()
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["204", "True"]
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_command_run_in_process_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, collecting: bool
+) -> None:
+    """A command pauses the collector while its modules load and sets the objects alive then
+    aside (gc.freeze) until it ends: a caller running it in its own process gets them back."""
+    wheel = make_wheel(
+        tmp_path, "demo-pkg", extra_metadata=[("Description-Content-Type", "text/plain")]
+    )
+    was = gc.isenabled()
+    if not collecting:
+        gc.disable()
+    try:
+        run = tpublish("check", str(wheel))
+        assert (gc.isenabled(), gc.get_freeze_count()) == (collecting, 0)
+    finally:
+        if was:
+            gc.enable()
+    assert run.exit_code == 0, run.output
