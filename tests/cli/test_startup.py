@@ -38,7 +38,7 @@ sys.stderr.write("\\n@@" + json.dumps({"code": code, "modules": sorted(n for n, 
 
 
 def loaded_by(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
-    """Run ``tpublish ARGS`` in a fresh interpreter: its exit code, loaded modules, stderr."""
+    """Run ``tpublish ARGS`` in a fresh interpreter: its exit code, loaded modules, output."""
     full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
     done = subprocess.run(
         [sys.executable, "-c", _RUN, *args],
@@ -52,7 +52,7 @@ def loaded_by(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[s
     stderr, _, tail = done.stderr.rpartition("\n@@")
     assert tail, done.stderr
     found = json.loads(tail)
-    return found["code"], set(found["modules"]), stderr
+    return found["code"], set(found["modules"]), done.stdout + stderr
 
 
 def top_level(modules: set[str]) -> set[str]:
@@ -138,3 +138,24 @@ def test_a_command_run_in_process_leaves_the_garbage_collector_as_it_found_it(
         if was:
             gc.enable()
     assert run.exit_code == 0, run.output
+
+
+def test_output_to_a_log_loads_no_rich(tmp_path: Path) -> None:
+    """Without a terminal (a CI log, a pipe) lines are written as they are: rich is not loaded."""
+    wheel = make_wheel(
+        tmp_path, "demo-pkg", extra_metadata=[("Description-Content-Type", "text/plain")]
+    )
+    code, modules, _ = loaded_by("check", str(wheel))
+    assert code == 0
+    assert "rich" not in top_level(modules - interpreter_modules())
+
+
+@pytest.mark.parametrize("variable", ["FORCE_COLOR", "TTY_COMPATIBLE"])
+def test_where_the_environment_may_make_a_terminal_rich_decides(
+    tmp_path: Path, variable: str
+) -> None:
+    wheel = make_wheel(tmp_path, "demo-pkg")  # no Description-Content-Type: a warning on stderr
+    code, modules, output = loaded_by("check", str(wheel), env={variable: "1"})
+    assert code == 0
+    assert "rich" in top_level(modules)
+    assert "\x1b[" in output  # rich styled the report, as for a terminal

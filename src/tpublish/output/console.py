@@ -5,7 +5,8 @@ no control sequence, no line a CI runner would obey, whichever path the text cam
 words pass unchanged). Only ``write_raw`` writes as is, for the CI markers ``output.ci`` builds
 around text it has neutralised itself. In a terminal, rich renders styles and wraps at the
 terminal's width; in a log, lines are written plain (rich's layout costs time and adds nothing
-there). A reader that goes away (``| head``) ends the output, not the run (``streams``).
+there, and rich is not even loaded when neither stream can be a terminal). A reader that goes
+away (``| head``) ends the output, not the run (``streams``).
 
 ``--json``: stdout carries exactly one JSON document per run. A command stages it with
 ``emit_json`` (once: a second call is a bug), the error boundary merges an error into it, and
@@ -14,6 +15,7 @@ there). A reader that goes away (``| head``) ends the output, not the run (``str
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -22,9 +24,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
-
-from rich.console import Console as RichConsole
-from rich.text import Text
 
 from tpublish.output import ci
 from tpublish.output.logprogress import LogProgress, ticking
@@ -42,6 +41,8 @@ from tpublish.redact import redact
 from tpublish.untrusted import neutralise
 
 if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+
     from tpublish.dists.distribution import Distribution
     from tpublish.errors import TPublishError
     from tpublish.publish.report import Event, FileResult, Report
@@ -56,12 +57,36 @@ def safe(text: str, *, multiline: bool = True) -> str:
     return neutralise(redact(text), multiline=multiline)
 
 
-class _Rich(RichConsole):
-    """rich's console, except that a closed pipe ends this stream's output, not the run (rich's
-    own answer is to exit with code 1)."""
+def _rich_console(*, stderr: bool) -> RichConsole:
+    """rich's console for stdout or stderr, except that a closed pipe ends that stream's output,
+    not the run (rich's own answer is to exit with code 1)."""
+    from rich.console import Console as RichConsole  # only where a terminal may be (see below)
 
-    def on_broken_pipe(self) -> None:
-        reader_gone(self.file)
+    class Rich(RichConsole):
+        def on_broken_pipe(self) -> None:
+            reader_gone(self.file)
+
+    return Rich(stderr=stderr, highlight=False)
+
+
+def _surely_a_log(stream: TextIO) -> bool:
+    """Whether rich would certainly treat ``stream`` as no terminal, without loading rich (~20 ms).
+
+    True only when it is no tty and nothing in the environment can make rich call it a terminal
+    (``FORCE_COLOR``, ``TTY_COMPATIBLE``); in every other case rich itself is asked.
+    """
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return False
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: let rich decide
+        return False
+
+
+def _styled(text: str, style: str | None) -> Any:
+    from rich.text import Text  # a terminal's console has loaded rich already
+
+    return Text(text, style=style or "")
 
 
 class Tracker(Protocol):
@@ -80,31 +105,43 @@ class Console:
     ) -> None:
         self.json_mode = json_mode
         self.verbose_mode = verbose
-        self.err: RichConsole = _Rich(stderr=True, highlight=False)
-        self.out: RichConsole = _Rich(highlight=False)
-        # A terminal wraps at its width (rich does it, at spaces); a log is never wrapped.
-        self.err.soft_wrap = not self.err.is_terminal
-        self.out.soft_wrap = not self.out.is_terminal
-        if not self.out.is_terminal and "COLUMNS" not in os.environ:
-            # Logs have no width limit: never cut a file name or digest short.
-            self.out.width = 200
+        # Where rich's console is needed (a terminal may be there), it is made now and decides.
+        self.err_is_terminal = not _surely_a_log(sys.stderr) and self.err.is_terminal
+        self.out_is_terminal = not _surely_a_log(sys.stdout) and self.out.is_terminal
         self.ci_log = None if json_mode else ci.log_style()  # fold each file's lines in a CI log
         self.show_progress = (
-            progress and not json_mode and self.err.is_terminal and self.ci_log is None
+            progress and not json_mode and self.err_is_terminal and self.ci_log is None
         )
         self._lock = threading.Lock()
         self._document: dict[str, Any] | None = None
         self._closed = False
 
+    @functools.cached_property
+    def err(self) -> RichConsole:
+        """rich's console on stderr, made on first use: a log never needs it."""
+        console = _rich_console(stderr=True)
+        console.soft_wrap = not console.is_terminal  # a terminal wraps at its width, a log never
+        return console
+
+    @functools.cached_property
+    def out(self) -> RichConsole:
+        """rich's console on stdout, made on first use: a log never needs it."""
+        console = _rich_console(stderr=False)
+        console.soft_wrap = not console.is_terminal
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            # Logs have no width limit: never cut a file name or digest short.
+            console.width = 200
+        return console
+
     # Diagnostics (stderr) ---------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
         text = safe(text)
-        with self._lock, unless_gone(self.err.file):
-            if not self.err.is_terminal:  # a log: no styles to render, no need for rich's layout
-                self.err.file.write(text + "\n")
-                self.err.file.flush()
+        with self._lock, unless_gone(sys.stderr):
+            if not self.err_is_terminal:  # a log: no styles to render, no need for rich's layout
+                sys.stderr.write(text + "\n")
+                sys.stderr.flush()
             else:
-                self.err.print(Text(text, style=style or ""))
+                self.err.print(_styled(text, style))
 
     def info(self, text: str) -> None:
         if not self.json_mode:
@@ -174,9 +211,9 @@ class Console:
 
     def write_raw(self, text: str) -> None:
         """Write to stderr as is (secrets masked): CI markers ``ci`` built around neutralised text."""
-        with self._lock, unless_gone(self.err.file):
-            self.err.file.write(redact(text))
-            self.err.file.flush()
+        with self._lock, unless_gone(sys.stderr):
+            sys.stderr.write(redact(text))
+            sys.stderr.flush()
 
     # Upload progress --------------------------------------------------------------------------
     @contextmanager
@@ -206,8 +243,15 @@ class Console:
     # Results (stdout) -------------------------------------------------------------------------
     def result(self, text: str, style: str | None = None) -> None:
         """One line of a command's result on stdout."""
-        with self._lock, unless_gone(self.out.file):
-            self.out.print(Text(safe(text), style=style or ""))
+        with self._lock, unless_gone(sys.stdout):
+            self._result_line(safe(text), style)
+
+    def _result_line(self, text: str, style: str | None = None) -> None:
+        if self.out_is_terminal:
+            self.out.print(_styled(text, style))
+        else:  # what rich writes for a log: the text as it is (no styles, never wrapped)
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
 
     def summary(self, report: Report) -> None:
         if self.json_mode:
@@ -215,16 +259,16 @@ class Console:
             return
         title = safe(f"Release upload to {report.upload_url}", multiline=False)
         rows = summary_rows(report)  # outside text in them is printable() already
-        with self._lock, unless_gone(self.out.file):
-            if self.out.is_terminal:
+        with self._lock, unless_gone(sys.stdout):
+            if self.out_is_terminal:
                 self.out.print(rich_table(title, rows, self.out.width))
             else:
                 # Logs and pipes get plain columns: no box drawing to garble, one grep-able line
                 # per file, and none of a rich table's layout cost on a long release.
-                self.out.file.write(safe(plain_table(title, rows)))
+                sys.stdout.write(safe(plain_table(title, rows)))
             for url in release_links(report):
-                self.out.print(Text(safe(f"View at: {url}")))
-            self.out.file.flush()
+                self._result_line(safe(f"View at: {url}"))
+            sys.stdout.flush()
         hint = rerun_hint(report)
         if hint:
             self.hint(hint)
