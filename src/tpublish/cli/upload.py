@@ -16,7 +16,6 @@ from packaging.utils import canonicalize_name
 from tpublish.auth.credentials import no_credential_error
 from tpublish.auth.login import choose_login
 from tpublish.cli.attest import Attesting
-from tpublish.cli.dryrun import dry_run
 from tpublish.cli.target import (
     make_http_client,
     refuse_clear_text,
@@ -89,6 +88,8 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
             if attested is not None and login.source is not None:
                 attestations.check_credential(repository.url, trusted=login.trusted is not None)
             if options.dry_run:
+                from tpublish.cli.dryrun import dry_run  # only a dry run predicts outcomes
+
                 index = Index(client, repository.url)
                 return dry_run(
                     console, repository, index, dists, login, interactive, options, attesting
