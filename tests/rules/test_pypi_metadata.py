@@ -7,6 +7,7 @@ missed rejection gets the file PyPI refuses, with the finding's code and PyPI's 
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -335,6 +336,26 @@ def test_standard_library_name_is_a_warning(tmp_path: Path, name: str) -> None:
 
 def test_a_name_near_a_module_is_fine(tmp_path: Path) -> None:
     assert findings(make_wheel(tmp_path, "tomlkit", extra_metadata=[DCT])) == []
+
+
+def test_standard_library_names_are_warehouses_set() -> None:
+    """The check expands only the modules that can give a name; the verdict is always whether
+    the name is in the set Warehouse builds (every normalised dotted prefix of every module)."""
+    import stdlib_list
+    from packaging.utils import canonicalize_name
+
+    from tpublish.rules.names import is_stdlib_name
+
+    modules = {m for v in stdlib_list.short_versions for m in stdlib_list.stdlib_list(v)}
+    prefixes = {
+        m[:end] for m in modules for end in range(1, len(m) + 1) if end == len(m) or m[end] == "."
+    }
+    warehouse = {re.sub(r"[-_.]+", "-", p.strip("-_.")).lower() for p in prefixes}
+    sample = sorted(warehouse)[::7]  # each name costs ~1 ms to judge
+    near = {variant for name in sample for variant in (name + "x", name[:-1], "x" + name)}
+    candidates = {*sample, *near, *(canonicalize_name(m) for m in sorted(modules)[::7]), "tomlkit"}
+    assert [n for n in sorted(candidates) if is_stdlib_name(n) != (n in warehouse)] == []
+    assert len(warehouse) > 2000 and not near <= warehouse
 
 
 def test_post_release_sdist_named_the_legacy_way(tmp_path: Path) -> None:

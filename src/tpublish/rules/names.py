@@ -23,16 +23,37 @@ _SEPARATORS = re.compile(r"[-_.]+")  # packaging's canonicalize_name, without it
 
 
 @functools.lru_cache(maxsize=1)
-def stdlib_names() -> frozenset[str]:
-    """Every normalised name PyPI keeps from new projects as a standard-library module's."""
-    # Imported here: only a release's name check needs the lists (~20 ms to load them).
+def _stdlib_modules() -> dict[str, list[str]]:
+    """Every module of every Python version ``stdlib-list`` knows, by the first character its
+    normalised prefixes share (the first that is not a separator, lower-cased)."""
+    # Imported here: only a release's name check needs the lists (~6 ms to load them).
     import stdlib_list
 
     modules: set[str] = set()
     for version in stdlib_list.short_versions:
         modules.update(stdlib_list.stdlib_list(version))
-    prefixes = {module[:end] for module in modules for end in _prefix_ends(module)}
-    return frozenset(_SEPARATORS.sub("-", p.strip("-_.")).lower() for p in prefixes)
+    by_first: dict[str, list[str]] = {}
+    for module in sorted(modules):
+        by_first.setdefault(module.lstrip("-_.")[:1].lower()[:1], []).append(module)
+    return by_first
+
+
+def is_stdlib_name(canonical: str) -> bool:
+    """Whether PyPI keeps ``canonical`` (a normalised name) as a standard-library module's.
+
+    Warehouse's set holds the normalised dotted prefixes of every module. Only the modules whose
+    prefixes start with the name's first character can give it: only those are expanded, not
+    all ~2,400 (the set itself takes ~4 ms to build, once per run).
+    """
+    return any(
+        _normalised(module[:end]) == canonical
+        for module in _stdlib_modules().get(canonical[:1], ())
+        for end in _prefix_ends(module)
+    )
+
+
+def _normalised(prefix: str) -> str:
+    return _SEPARATORS.sub("-", prefix.strip("-_.")).lower()
 
 
 def _prefix_ends(module: str) -> list[int]:
@@ -43,7 +64,7 @@ def _prefix_ends(module: str) -> list[int]:
 @functools.lru_cache(maxsize=64)
 def name_findings(name: str) -> tuple[Finding, ...]:
     """A warning when PyPI would refuse ``name`` (as the form sends it) for a new project."""
-    if canonicalize_name(name) not in stdlib_names():
+    if not is_stdlib_name(canonicalize_name(name)):
         return ()
     return (
         warning(
