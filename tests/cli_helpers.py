@@ -7,11 +7,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 
 from terminal import Rendered, pseudo_terminal, render
 from tpublish.cli.main import main
+
+if TYPE_CHECKING:
+    from fakeindex import FakeIndex
 
 
 @dataclass(frozen=True)
@@ -99,3 +103,20 @@ def tpublish_rendered(
             check=False,
         )
     return completed.returncode, render(b"".join(chunks), columns, rows)
+
+
+def upload_release(
+    index: FakeIndex, dist: Path, *args: str, env: dict[str, str] | None = None
+) -> Run:
+    """``tpublish upload`` of every file in ``dist`` to the fake ``index``, retrying quickly."""
+    return tpublish(
+        "upload",
+        "--repository-url",
+        index.upload_url,
+        "--no-progress",
+        "--retry-backoff",
+        "0.01",
+        *args,
+        str(dist / "*"),
+        env=env,
+    )

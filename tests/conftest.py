@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from builders import make_release
 from fakeindex import FakeIndex, fake_index
 from tpublish.redact import forget_secrets
+
+if TYPE_CHECKING:
+    from fakesigstore import FakeSigstore
 
 # Variables through which a CI provider, twine, tpublish or keyring could change what a test sees.
 _ISOLATED_PREFIXES = (
@@ -81,3 +86,21 @@ def index() -> Iterator[FakeIndex]:
 def token(index: FakeIndex) -> str:
     """A user API token of the fake index, valid for every project."""
     return index.add_api_token()
+
+
+@pytest.fixture
+def dist(tmp_path: Path) -> Path:
+    """A folder with demo-pkg 1.0.0's wheel and sdist (a test may define its own ``dist``)."""
+    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
+    return tmp_path / "dist"
+
+
+@pytest.fixture
+def sigstore(index: FakeIndex) -> Iterator[FakeSigstore]:
+    """A local Fulcio and Rekor; the fake index verifies attestations against their root."""
+    from fakesigstore import fake_sigstore  # cryptography-heavy: only for the signing tests
+    from sign_helpers import index_verifier
+
+    with fake_sigstore() as running:
+        index.attestation_verifier = index_verifier(running)
+        yield running

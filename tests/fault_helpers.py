@@ -8,11 +8,26 @@ import json
 from pathlib import Path
 from typing import Any
 
+from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
 
 ESC = "\x1b"
 PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
+POST = "POST"
+EXISTS = (
+    "File already exists ('{}', with blake2_256 hash '0'). "
+    "See https://pypi.org/help/#file-name-reuse for more information."
+)
+
+
+def plain_release(tmp_path: Path) -> list[Path]:
+    """demo-pkg 1.0.0: one wheel, one sdist (in ``tmp_path / "dist"``), wheel first."""
+    directory = tmp_path / "dist"
+    return [
+        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
+        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
+    ]
 
 
 def publish(

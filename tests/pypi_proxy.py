@@ -20,6 +20,7 @@ from pathlib import Path
 import trustme
 
 from fakeindex import FakeIndex
+from tlsfront import pump
 
 HOSTS = ("upload.pypi.org", "test.pypi.org", "pypi.org")
 PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
@@ -74,13 +75,5 @@ class PyPIProxy:
                 self.context.wrap_socket(raw, server_side=True) as tls,
                 socket.create_connection(self.backend) as plain,
             ):
-                threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
-                _pump(tls, plain)
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            sink.sendall(data)
-    with contextlib.suppress(OSError):
-        sink.shutdown(socket.SHUT_WR)
+                threading.Thread(target=pump, args=(plain, tls), daemon=True).start()
+                pump(tls, plain)

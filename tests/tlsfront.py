@@ -32,14 +32,15 @@ class TLSFront:
             raw.close()
             return
         with tls, socket.create_connection(self.backend) as plain:
-            threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
-            _pump(tls, plain)
+            threading.Thread(target=pump, args=(plain, tls), daemon=True).start()
+            pump(tls, plain)
 
     def close(self) -> None:
         self.listener.close()
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def pump(source: socket.socket, sink: socket.socket) -> None:
+    """Copy bytes from ``source`` to ``sink`` until either side closes."""
     with contextlib.suppress(OSError):
         while data := source.recv(65536):
             sink.sendall(data)

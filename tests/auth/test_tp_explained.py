@@ -10,26 +10,13 @@ from pathlib import Path
 import pytest
 
 from builders import make_release
-from cli_helpers import Run, tpublish
+from cli_helpers import Run, tpublish, upload_release
 from fakeindex import FakeIndex, shared_key
 from tp_helpers import github_env
 from tpublish.errors import EXIT_INPUT, EXIT_OK, EXIT_TRUSTED_PUBLISHING
 from tpublish.output import ci
 
 OTHER_REPO_WORKFLOW = "other/tools/.github/workflows/pypi.yml@refs/heads/main"
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
-
-
-def upload(index: FakeIndex, dist: Path, *args: str, env: dict[str, str]) -> Run:
-    return tpublish(
-        "upload", "--repository-url", index.upload_url, "--no-progress", *args, str(dist / "*"),
-        env=env,
-    )  # fmt: skip
 
 
 def gitlab(token: str) -> dict[str, str]:
@@ -56,7 +43,7 @@ def test_a_gitlab_token_for_another_audience_gets_the_id_tokens_hint(
     """``id`` itself refuses a GitLab token whose ``aud`` is not the index's: GitLab's hint."""
     index.add_publisher("gitlab", ["demo-pkg"])
 
-    run = upload(index, dist, env=gitlab(index.gitlab_oidc_token(aud="testpypi")))
+    run = upload_release(index, dist, env=gitlab(index.gitlab_oidc_token(aud="testpypi")))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "audience claim mismatch (expected pypi, got testpypi)" in run.stderr
@@ -72,7 +59,7 @@ def test_invalid_token_expired_says_when(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("gitlab", ["demo-pkg"])
     expired = index.gitlab_oidc_token(exp=int(index.now()) - 600)
 
-    run = upload(index, dist, env=gitlab(expired))
+    run = upload_release(index, dist, env=gitlab(expired))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "invalid-token" in run.stderr
@@ -86,7 +73,7 @@ def test_invalid_token_on_gitlab_shows_the_claims_and_gitlabs_hint(
     index.add_publisher("gitlab", ["demo-pkg"])
     forged = index.gitlab_oidc_token(key=shared_key("stranger"))
 
-    run = upload(index, dist, env=gitlab(forged))
+    run = upload_release(index, dist, env=gitlab(forged))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "invalid-token: malformed or invalid token" in run.stderr
@@ -102,9 +89,9 @@ def test_invalid_token_on_gitlab_shows_the_claims_and_gitlabs_hint(
 def test_invalid_reuse_token_shows_the_jti_and_gitlabs_rule(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("gitlab", ["demo-pkg"])
     env = gitlab(index.gitlab_oidc_token())
-    assert upload(index, dist, env=env).exit_code == EXIT_OK
+    assert upload_release(index, dist, env=env).exit_code == EXIT_OK
 
-    again = upload(index, dist, "--skip-existing", env=env)
+    again = upload_release(index, dist, "--skip-existing", env=env)
 
     assert again.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "invalid-reuse-token" in again.stderr
@@ -118,7 +105,7 @@ def test_not_enabled_shows_the_issuer(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("github", ["demo-pkg"])
     index.disabled_kinds = {"github"}
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "not-enabled" in run.stderr
@@ -133,7 +120,7 @@ def test_invalid_pending_publisher_shows_the_form_and_the_token(
     index.add_publisher("github", ["demo-pkg"], pending=True)
     index.add_project("demo-pkg", owner="bob")
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "invalid-pending-publisher" in run.stderr
@@ -144,7 +131,7 @@ def test_invalid_pending_publisher_shows_the_form_and_the_token(
 def test_invalid_publisher_shows_iss_aud_exp_with_the_claims(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("github", ["demo-pkg"], workflow_filename="publish.yml")
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert_token_lines(run.stderr)
@@ -154,7 +141,7 @@ def test_invalid_publisher_shows_iss_aud_exp_with_the_claims(index: FakeIndex, d
 def test_gitlab_invalid_publisher_gets_gitlabs_hints(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("gitlab", ["demo-pkg"], workflow_filepath="ci/release.yml")
 
-    run = upload(index, dist, env=gitlab(index.gitlab_oidc_token()))
+    run = upload_release(index, dist, env=gitlab(index.gitlab_oidc_token()))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "invalid-publisher" in run.stderr
@@ -175,7 +162,7 @@ def test_a_reusable_workflow_from_another_repository_is_explained_not_given_a_fo
     index.github_claims["job_workflow_ref"] = OTHER_REPO_WORKFLOW
     summary = tmp_path / "summary.md"
 
-    run = upload(index, dist, env=github_env(index, GITHUB_STEP_SUMMARY=str(summary)))
+    run = upload_release(index, dist, env=github_env(index, GITHUB_STEP_SUMMARY=str(summary)))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     before, _, after = run.stderr.partition("error: ")
@@ -202,7 +189,7 @@ def test_a_reusable_workflow_in_the_same_repository_names_its_file(
     index.add_publisher("github", ["demo-pkg"])  # registered with the caller's release.yml
     index.github_claims["job_workflow_ref"] = "octo/demo/.github/workflows/publish.yml@refs/tags/v1"
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "the index matches the reusable workflow's file name (publish.yml)" in run.stderr
@@ -252,7 +239,7 @@ def test_always_with_only_the_token_username_is_fine(index: FakeIndex, dist: Pat
     index.add_publisher("github", ["demo-pkg"])
     env = github_env(index, TWINE_USERNAME="__token__")
 
-    run = upload(index, dist, "--trusted-publishing", "always", env=env)
+    run = upload_release(index, dist, "--trusted-publishing", "always", env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     assert len(index.files) == 2
@@ -350,10 +337,10 @@ def test_no_nudge_for_another_index_or_for_trusted_publishing(
     index: FakeIndex, dist: Path, tmp_path: Path
 ) -> None:
     token = index.add_api_token()
-    with_token = upload(index, dist, "-t", token, env={**GITHUB_JOB})
+    with_token = upload_release(index, dist, "-t", token, env={**GITHUB_JOB})
     index.add_publisher("github", ["demo-pkg"])
     make_release(tmp_path / "next", "demo-pkg", "1.0.1")
-    trusted = upload(index, tmp_path / "next", env=github_env(index, **GITHUB_JOB))
+    trusted = upload_release(index, tmp_path / "next", env=github_env(index, **GITHUB_JOB))
 
     assert with_token.exit_code == EXIT_OK, with_token.output
     assert trusted.exit_code == EXIT_OK, trusted.output

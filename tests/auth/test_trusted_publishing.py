@@ -9,30 +9,10 @@ from pathlib import Path
 import pytest
 
 from builders import make_release, make_sdist, make_wheel
-from cli_helpers import Run, tpublish
+from cli_helpers import Run, tpublish, upload_release
 from fakeindex import FakeIndex, shared_key
 from tp_helpers import fake_executable, fork_pull_request_env, github_env
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK, EXIT_TRUSTED_PUBLISHING
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
-
-
-def upload(index: FakeIndex, dist: Path, *args: str, env: dict[str, str]) -> Run:
-    return tpublish(
-        "upload",
-        "--repository-url",
-        index.upload_url,
-        "--no-progress",
-        "--retry-backoff",
-        "0.01",
-        *args,
-        str(dist / "*"),
-        env=env,
-    )
 
 
 def minted_tokens_seen(index: FakeIndex) -> list[str]:
@@ -55,7 +35,7 @@ def assert_no_secret(run: Run, index: FakeIndex, *, masked_ok: bool = False) -> 
 def test_github_actions_uploads_with_a_minted_token(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("github", ["demo-pkg"])
 
-    run = upload(index, dist, "-v", env=github_env(index))
+    run = upload_release(index, dist, "-v", env=github_env(index))
 
     assert run.exit_code == EXIT_OK, run.output
     assert sorted(index.files) == ["demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"]
@@ -74,7 +54,7 @@ def test_missing_id_token_permission_is_explained(index: FakeIndex, dist: Path) 
     env = github_env(index)
     del env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"], env["ACTIONS_ID_TOKEN_REQUEST_URL"]
 
-    run = upload(index, dist, env=env)
+    run = upload_release(index, dist, env=env)
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "ACTIONS_ID_TOKEN_REQUEST_TOKEN environment variable was unset" in run.stderr
@@ -86,7 +66,7 @@ def test_missing_id_token_permission_is_explained(index: FakeIndex, dist: Path) 
 def test_pull_request_from_a_fork_is_explained(
     index: FakeIndex, dist: Path, tmp_path: Path
 ) -> None:
-    run = upload(index, dist, env=fork_pull_request_env(tmp_path))
+    run = upload_release(index, dist, env=fork_pull_request_env(tmp_path))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "pull request from a fork" in run.stderr
@@ -98,7 +78,7 @@ def test_wrong_workflow_shows_claims_next_to_the_publisher_form(
 ) -> None:
     index.add_publisher("github", ["demo-pkg"], workflow_filename="publish.yml")
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     err = run.stderr
@@ -117,7 +97,7 @@ def test_environment_mismatch_names_the_environment(index: FakeIndex, dist: Path
     index.add_publisher("github", ["demo-pkg"], environment="pypi")
     index.github_claims["environment"] = "staging"
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "invalid-publisher" in run.stderr
@@ -130,7 +110,7 @@ def test_annotations_and_step_summary_on_failure_in_github(
     index.add_publisher("github", ["demo-pkg"], repository_owner_id="999")
     summary = tmp_path / "summary.md"
 
-    run = upload(index, dist, env=github_env(index, GITHUB_STEP_SUMMARY=str(summary)))
+    run = upload_release(index, dist, env=github_env(index, GITHUB_STEP_SUMMARY=str(summary)))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "::error::Trusted publishing exchange failure: " in run.stdout
@@ -145,7 +125,7 @@ def test_reusable_workflow_gets_a_warning(index: FakeIndex, dist: Path) -> None:
         "octo/demo/.github/workflows/reusable.yml@refs/tags/v1.0.0"
     )
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_OK, run.output
     assert "reusable workflow" in run.stderr
@@ -165,7 +145,7 @@ def test_reusable_workflow_gets_a_warning(index: FakeIndex, dist: Path) -> None:
 def test_audience_refusals(index: FakeIndex, dist: Path, setting: str, expected: str) -> None:
     setattr(index, setting, False)
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert (
@@ -176,11 +156,11 @@ def test_audience_refusals(index: FakeIndex, dist: Path, setting: str, expected:
 
 def test_audience_server_error_and_malformed_answer(index: FakeIndex, dist: Path) -> None:
     index.faults.add("/_/oidc/audience", "status", 10, code=500, reason="Internal Server Error")
-    first = upload(index, dist, "--retries", "2", env=github_env(index))
+    first = upload_release(index, dist, "--retries", "2", env=github_env(index))
     assert len(index.requests_to("/_/oidc/audience")) == 3  # retried as uploads are
     index.faults.clear()
     index.faults.add("/_/oidc/audience", "non_json", code=200, body="<html>hello</html>")
-    second = upload(index, dist, env=github_env(index))
+    second = upload_release(index, dist, env=github_env(index))
 
     assert first.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "responded with unexpected 500: Internal Server Error" in first.stderr
@@ -192,7 +172,7 @@ def test_pending_publisher_for_an_existing_project(index: FakeIndex, dist: Path)
     index.add_publisher("github", ["demo-pkg"], pending=True)
     index.add_project("demo-pkg", owner="bob")  # someone registered the name meanwhile
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert (
@@ -207,7 +187,7 @@ def test_kind_disabled_on_the_index(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("github", ["demo-pkg"])
     index.disabled_kinds = {"github"}
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert (
@@ -220,7 +200,7 @@ def test_token_signed_by_a_stranger_is_invalid_token(index: FakeIndex, dist: Pat
     index.add_publisher("gitlab", ["demo-pkg"])
     forged = index.gitlab_oidc_token(key=shared_key("stranger"))
 
-    run = upload(index, dist, env={"GITLAB_CI": "true", "PYPI_ID_TOKEN": forged})
+    run = upload_release(index, dist, env={"GITLAB_CI": "true", "PYPI_ID_TOKEN": forged})
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "invalid-token: malformed or invalid token" in run.stderr
@@ -232,7 +212,7 @@ def test_mint_5xx_is_retried_with_a_fresh_oidc_token(index: FakeIndex, dist: Pat
     index.faults.add("/_/oidc/mint-token", "non_json", code=502, body="<html>Bad gateway</html>")
     index.faults.add("/_/oidc/mint-token", "drop_after_store")  # consumes the jti, loses the answer
 
-    run = upload(index, dist, env=github_env(index))
+    run = upload_release(index, dist, env=github_env(index))
 
     assert run.exit_code == EXIT_OK, run.output
     assert len(index.requests_to("/_/oidc/mint-token")) == 3
@@ -243,7 +223,7 @@ def test_mint_keeps_failing(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("github", ["demo-pkg"])
     index.faults.add("/_/oidc/mint-token", "non_json", times=10, code=503, body="unavailable")
 
-    run = upload(index, dist, "--retries", "2", env=github_env(index))
+    run = upload_release(index, dist, "--retries", "2", env=github_env(index))
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "Token request failed: the index produced an unexpected 503 response." in run.stderr
@@ -254,7 +234,7 @@ def test_token_is_scoped_to_the_publishers_projects(index: FakeIndex, tmp_path: 
     index.add_project("other-pkg", owner="bob")
     make_wheel(tmp_path / "dist", "other-pkg", "1.0")
 
-    run = upload(index, tmp_path / "dist", env=github_env(index))
+    run = upload_release(index, tmp_path / "dist", env=github_env(index))
 
     assert run.exit_code == EXIT_CREDENTIALS
     assert "OIDC scoped token is not valid for project 'other-pkg'" in run.stderr
@@ -267,7 +247,7 @@ def test_explicit_token_wins_over_auto(index: FakeIndex, dist: Path) -> None:
     token = index.add_api_token("pypi-canary-explicit-token-0123456789abcdef", projects=None)
     index.add_project("demo-pkg")
 
-    run = upload(index, dist, env=github_env(index, TPUBLISH_TOKEN=token))
+    run = upload_release(index, dist, env=github_env(index, TPUBLISH_TOKEN=token))
 
     assert run.exit_code == EXIT_OK, run.output
     assert not index.requests_to("/_/oidc/mint-token")
@@ -275,14 +255,14 @@ def test_explicit_token_wins_over_auto(index: FakeIndex, dist: Path) -> None:
 
 
 def test_never_mode_does_not_try(index: FakeIndex, dist: Path) -> None:
-    run = upload(index, dist, "--trusted-publishing", "never", env=github_env(index))
+    run = upload_release(index, dist, "--trusted-publishing", "never", env=github_env(index))
 
     assert run.exit_code == EXIT_CREDENTIALS
     assert not index.requests_to("/_/oidc/audience")
 
 
 def test_always_mode_outside_ci_fails_clearly(index: FakeIndex, dist: Path) -> None:
-    run = upload(index, dist, env={"TPUBLISH_TRUSTED_PUBLISHING": "always"})
+    run = upload_release(index, dist, env={"TPUBLISH_TRUSTED_PUBLISHING": "always"})
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "--trusted-publishing always, but no CI identity was found here" in run.stderr
@@ -294,7 +274,7 @@ def test_dry_run_in_ci_proves_the_exchange_and_uploads_nothing(
 ) -> None:
     index.add_publisher("github", ["demo-pkg"])
 
-    run = upload(index, dist, "--dry-run", "--json", env=github_env(index))
+    run = upload_release(index, dist, "--dry-run", "--json", env=github_env(index))
 
     assert run.exit_code == EXIT_OK, run.output
     plan = json.loads(run.stdout)
@@ -319,7 +299,7 @@ def test_minted_token_is_renewed_during_a_slow_release(index: FakeIndex, tmp_pat
     make_sdist(tmp_path / "dist", "demo-pkg", "1.0.0")
     index.faults.add("/legacy/", "stall", times=4, seconds=1.0)
 
-    run = upload(index, tmp_path / "dist", "--concurrency", "1", env=github_env(index))
+    run = upload_release(index, tmp_path / "dist", "--concurrency", "1", env=github_env(index))
 
     assert run.exit_code == EXIT_OK, run.output
     assert len(index.files) == 4
@@ -333,7 +313,9 @@ def test_minted_token_is_renewed_during_a_slow_release(index: FakeIndex, tmp_pat
 def test_gitlab_uploads_with_the_job_token(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("gitlab", ["demo-pkg"])
 
-    run = upload(index, dist, env={"GITLAB_CI": "true", "PYPI_ID_TOKEN": index.gitlab_oidc_token()})
+    run = upload_release(
+        index, dist, env={"GITLAB_CI": "true", "PYPI_ID_TOKEN": index.gitlab_oidc_token()}
+    )
 
     assert run.exit_code == EXIT_OK, run.output
     assert len(index.files) == 2
@@ -342,7 +324,7 @@ def test_gitlab_uploads_with_the_job_token(index: FakeIndex, dist: Path) -> None
 def test_gitlab_audience_names_the_variable(index: FakeIndex, dist: Path) -> None:
     index.audience = "testpypi"
 
-    run = upload(index, dist, env={"GITLAB_CI": "true"})
+    run = upload_release(index, dist, env={"GITLAB_CI": "true"})
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "GitLab: Environment variable TESTPYPI_ID_TOKEN not found" in run.stderr
@@ -351,9 +333,9 @@ def test_gitlab_audience_names_the_variable(index: FakeIndex, dist: Path) -> Non
 def test_gitlab_token_reused_in_a_second_run(index: FakeIndex, dist: Path) -> None:
     index.add_publisher("gitlab", ["demo-pkg"])
     env = {"GITLAB_CI": "true", "PYPI_ID_TOKEN": index.gitlab_oidc_token()}
-    assert upload(index, dist, env=env).exit_code == EXIT_OK
+    assert upload_release(index, dist, env=env).exit_code == EXIT_OK
 
-    again = upload(index, dist, "--skip-existing", env=env)
+    again = upload_release(index, dist, "--skip-existing", env=env)
 
     assert again.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "already exchanged once: invalid-reuse-token" in again.stderr
@@ -368,7 +350,7 @@ def test_gitlab_cannot_renew_and_says_so(index: FakeIndex, tmp_path: Path) -> No
     make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
     index.faults.add("/legacy/", "stall", times=2, seconds=2.5)
 
-    run = upload(
+    run = upload_release(
         index,
         tmp_path / "dist",
         "--concurrency",
@@ -392,7 +374,7 @@ def test_buildkite_agent_is_asked_for_the_token(
     fake_executable(bin_dir, "buildkite-agent", stdout=index.buildkite_oidc_token())
     env = {"BUILDKITE": "true", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
 
-    run = upload(index, dist, env=env)
+    run = upload_release(index, dist, env=env)
 
     # The index knows no Buildkite issuer (as PyPI today): the exchange is refused, clearly.
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
@@ -411,7 +393,7 @@ def test_buildkite_agent_failure(index: FakeIndex, dist: Path, tmp_path: Path) -
     fake_executable(bin_dir, "buildkite-agent", stdout="agent is not running", code=1)
     env = {"BUILDKITE": "true", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
 
-    run = upload(index, dist, env=env)
+    run = upload_release(index, dist, env=env)
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "Buildkite: the Buildkite agent encountered an error: agent is not running" in run.stderr
@@ -422,7 +404,7 @@ def test_circleci_cli_is_asked_for_the_token(index: FakeIndex, dist: Path, tmp_p
     fake_executable(bin_dir, "circleci", stdout=index.circleci_oidc_token())
     env = {"CIRCLECI": "true", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
 
-    run = upload(index, dist, env=env)
+    run = upload_release(index, dist, env=env)
 
     assert run.exit_code == EXIT_TRUSTED_PUBLISHING
     assert "unknown trusted publishing issuer" in run.stderr
@@ -432,7 +414,7 @@ def test_circleci_cli_is_asked_for_the_token(index: FakeIndex, dist: Path, tmp_p
 
 
 def test_google_cloud_without_metadata_server(index: FakeIndex, dist: Path) -> None:
-    run = upload(
+    run = upload_release(
         index, dist, env={"GOOGLE_SERVICE_ACCOUNT_NAME": "publisher@demo.iam.gserviceaccount.com"}
     )
 

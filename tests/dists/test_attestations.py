@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from builders import make_release, make_wheel
-from cli_helpers import Run, tpublish
+from builders import make_wheel
+from cli_helpers import Run, tpublish, upload_release
 from fakeindex import FakeIndex, make_attestation
 from tp_helpers import github_env
 from tpublish.dists import attestations
@@ -26,12 +26,6 @@ from tpublish.errors import (
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 SLSA = "https://slsa.dev/provenance/v1"
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
 
 
 def sha256(path: Path) -> str:
@@ -51,16 +45,7 @@ def attest_all(dist: Path) -> None:
 
 
 def upload(index: FakeIndex, dist: Path, *args: str, env: dict[str, str]) -> Run:
-    return tpublish(
-        "upload",
-        "--repository-url",
-        index.upload_url,
-        "--no-progress",
-        "--attestations",
-        *args,
-        str(dist / "*"),
-        env=env,
-    )
+    return upload_release(index, dist, "--attestations", *args, env=env)
 
 
 def trusted(index: FakeIndex) -> dict[str, str]:

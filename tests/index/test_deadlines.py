@@ -19,22 +19,22 @@ from typing import Any
 
 import pytest
 
-from builders import make_release, make_sdist, make_wheel
+from builders import make_release
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
 from fault_helpers import (
-    PLAIN_METADATA,
+    POST,
     assert_index_holds,
     assert_report_matches,
     by_name,
     outcomes,
+    plain_release,
     publish,
 )
 from tp_helpers import github_env
 from tpublish.errors import EXIT_NETWORK, EXIT_OK, EXIT_TRUSTED_PUBLISHING, EXIT_UPLOAD
 from tpublish.index.retry import GiveUp, RetryPolicy, parse_retry_after
 
-POST = "POST"
 DRIBBLE: dict[str, Any] = {
     "delay": 0.15,
     "endless": True,
@@ -44,11 +44,7 @@ EXISTS = "File already exists ('{}', with blake2_256 hash '0')."
 
 @pytest.fixture
 def dist(tmp_path: Path) -> list[Path]:
-    directory = tmp_path / "dist"
-    return [
-        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-    ]
+    return plain_release(tmp_path)
 
 
 def cut_short(index: FakeIndex, kind: str = "dribble") -> None:

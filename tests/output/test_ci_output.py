@@ -6,8 +6,6 @@ import hashlib
 import re
 from pathlib import Path
 
-import pytest
-
 from builders import make_release
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
@@ -17,12 +15,6 @@ from tpublish.units import human_size
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 MARKERS = ("::group::", "::endgroup::", "::error", "section_start:", "section_end:")
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
 
 
 def upload(index: FakeIndex, dist: Path, *args: str, env: dict[str, str] | None = None) -> Run:

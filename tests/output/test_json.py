@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from builders import make_release, make_wheel
+from builders import make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
 from tpublish.errors import (
@@ -38,12 +38,6 @@ def one_document(run: Run) -> dict[str, Any]:
     assert isinstance(document, dict)
     assert document["exit_code"] == run.exit_code, document
     return document
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
 
 
 def closed_port() -> int:

@@ -2,31 +2,25 @@
 release is on the index: uploaded, or skipped because it is already there.
 
 Release pages exist only on PyPI and TestPyPI, so tpublish is pointed at
-``https://upload.pypi.org/legacy/`` and reaches our fake index instead: through an HTTPS proxy
-(``HTTPS_PROXY``, which httpx honours) that answers every ``CONNECT`` itself, with a certificate
-for pypi.org from a test CA (``--cert``), and relays the plain requests to the fake index.
+``https://upload.pypi.org/legacy/`` and reaches our fake index through ``pypi_proxy``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import socket
-import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import trustme
 
 from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
+from pypi_proxy import PyPIProxy
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD
 from tpublish.output import ci
 from tpublish.publish.report import FileResult, Report
@@ -36,60 +30,12 @@ LINK = "https://pypi.org/project/demo-pkg/1.0.0/"
 PLAIN = (("Description-Content-Type", "text/markdown"),)
 
 
-class PypiStandIn:
-    """An HTTPS proxy on 127.0.0.1 that is pypi.org and upload.pypi.org for whoever asks."""
-
-    def __init__(self, context: ssl.SSLContext, backend: tuple[str, int]) -> None:
-        self.context, self.backend = context, backend
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                raw, _ = self.listener.accept()
-                threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
-
-    def _serve(self, raw: socket.socket) -> None:
-        with contextlib.suppress(OSError), raw:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                if not (data := raw.recv(4096)):
-                    return
-                head += data
-            raw.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            with (
-                self.context.wrap_socket(raw, server_side=True) as tls,
-                socket.create_connection(self.backend) as plain,
-            ):
-                threading.Thread(target=_pump, args=(plain, tls), daemon=True).start()
-                _pump(tls, plain)
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            sink.sendall(data)
-    with contextlib.suppress(OSError):
-        sink.shutdown(socket.SHUT_WR)
-
-
 @pytest.fixture
 def pypi(index: FakeIndex, tmp_path: Path) -> Iterator[dict[str, str]]:
     """The environment that sends tpublish's PyPI traffic to the fake index."""
-    ca = trustme.CA()
-    ca_pem = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_pem))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("upload.pypi.org", "pypi.org").configure_cert(context)
-    host, port = index.url.removeprefix("http://").split(":")
-    proxy = PypiStandIn(context, (host, int(port)))
+    proxy = PyPIProxy(index, tmp_path)
     try:
-        yield {"HTTPS_PROXY": proxy.url, "NO_PROXY": "", "TPUBLISH_CERT": str(ca_pem)}
+        yield proxy.env()
     finally:
         proxy.close()
 

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 from pypi_attestations import GitHubPublisher, GitLabPublisher, VerificationError
 
-from builders import make_release
-from cli_helpers import Run, tpublish
+from cli_helpers import upload_release
 from fakeindex import FakeIndex, make_attestation
-from fakesigstore import FakeSigstore, fake_sigstore
+from fakesigstore import FakeSigstore
 from sign_helpers import (
     GITHUB,
     GITLAB,
     github_signing_env,
     gitlab_env,
-    index_verifier,
     sign_beside,
     trust_env,
     verify_received,
@@ -35,26 +32,6 @@ from tpublish.errors import EXIT_INPUT, EXIT_OK, EXIT_UPLOAD
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 SLSA = "https://slsa.dev/provenance/v1"
 WORKFLOW_URI = "https://github.com/octo/demo/.github/workflows/release.yml@refs/tags/v1.0.0"
-
-
-@pytest.fixture
-def sigstore(index: FakeIndex) -> Iterator[FakeSigstore]:
-    with fake_sigstore() as running:
-        index.attestation_verifier = index_verifier(running)
-        yield running
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
-
-
-def upload(index: FakeIndex, dist: Path, *args: str, env: dict[str, str]) -> Run:
-    return tpublish(
-        "upload", "--repository-url", index.upload_url, "--no-progress", *args, str(dist / "*"),
-        env=env,
-    )  # fmt: skip
 
 
 def audiences_asked(index: FakeIndex) -> list[str]:
@@ -73,7 +50,7 @@ def test_github_job_signs_every_file_and_the_index_verifies_them(
     index: FakeIndex, sigstore: FakeSigstore, dist: Path, tmp_path: Path
 ) -> None:
     env = github_signing_env(index, sigstore, tmp_path)
-    run = upload(index, dist, "--attest", "-v", env=env)
+    run = upload_release(index, dist, "--attest", "-v", env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     for name in (WHEEL, SDIST):
@@ -104,7 +81,7 @@ def test_gitlab_job_signs_with_its_sigstore_id_token(
     index.add_publisher("gitlab", ["demo-pkg"])
     env = {**gitlab_env(index), **trust_env(sigstore, tmp_path)}
 
-    run = upload(index, dist, "--attest", env=env)
+    run = upload_release(index, dist, "--attest", env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     for name in (WHEEL, SDIST):
@@ -124,8 +101,8 @@ def test_envvar_asks_for_signing_and_the_flag_wins(
 ) -> None:
     env = {**github_signing_env(index, sigstore, tmp_path), "TPUBLISH_ATTEST": "1"}
 
-    off = upload(index, dist, "--no-attest", "--dry-run", env=env)
-    on = upload(index, dist, env=env)
+    off = upload_release(index, dist, "--no-attest", "--dry-run", env=env)
+    on = upload_release(index, dist, env=env)
 
     assert off.exit_code == EXIT_OK, off.output
     assert "would sign" not in off.stderr
@@ -138,7 +115,7 @@ def test_trusted_publishing_to_another_index_does_not_sign_by_default(
     index: FakeIndex, sigstore: FakeSigstore, dist: Path, tmp_path: Path
 ) -> None:
     """By default tpublish signs only for PyPI and TestPyPI, as gh-action-pypi-publish does."""
-    run = upload(index, dist, "-v", env=github_signing_env(index, sigstore, tmp_path))
+    run = upload_release(index, dist, "-v", env=github_signing_env(index, sigstore, tmp_path))
 
     assert run.exit_code == EXIT_OK, run.output
     assert (
@@ -154,7 +131,7 @@ def test_trusted_publishing_to_another_index_does_not_sign_by_default(
 def test_the_json_report_names_the_attestations_the_index_took(
     index: FakeIndex, sigstore: FakeSigstore, dist: Path, tmp_path: Path
 ) -> None:
-    run = upload(
+    run = upload_release(
         index, dist, "--attest", "--json", env=github_signing_env(index, sigstore, tmp_path)
     )
 
@@ -176,7 +153,7 @@ def test_an_attestation_for_the_same_bytes_is_reused(
     earlier = sign_beside(sigstore, sigstore.github_token(), dist / WHEEL)
     before = earlier.read_bytes()
 
-    run = upload(index, dist, "--attest", "-v", env=env)
+    run = upload_release(index, dist, "--attest", "-v", env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     assert earlier.read_bytes() == before
@@ -196,7 +173,7 @@ def test_nothing_left_to_sign_needs_no_sigstore(
     requests_before = len(sigstore.requests)
     env = github_signing_env(index, sigstore, tmp_path)
 
-    run = upload(index, dist, "--attest", env=env)
+    run = upload_release(index, dist, "--attest", env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     assert len(sigstore.requests) == requests_before
@@ -210,7 +187,7 @@ def test_a_stale_attestation_stops_the_run_before_anything_is_signed(
     stale = dist / f"{WHEEL}.publish.attestation"
     stale.write_text(json.dumps(make_attestation(WHEEL, "0" * 64)))
 
-    run = upload(index, dist, "--attest", env=github_signing_env(index, sigstore, tmp_path))
+    run = upload_release(index, dist, "--attest", env=github_signing_env(index, sigstore, tmp_path))
 
     assert run.exit_code == EXIT_INPUT
     assert (
@@ -233,7 +210,7 @@ def test_other_kinds_beside_the_file_go_with_the_publish_attestation(
                             predicate_type=SLSA)  # fmt: skip
     (dist / f"{WHEEL}.slsa.attestation").write_text(json.dumps(slsa))
 
-    run = upload(
+    run = upload_release(
         index, dist, "--attest", "--attestations", env=github_signing_env(index, sigstore, tmp_path)
     )
 
@@ -248,7 +225,7 @@ def test_an_unfit_companion_attestation_is_refused_before_signing(
 ) -> None:
     (dist / f"{SDIST}.slsa.attestation").write_text("{not json")
 
-    run = upload(index, dist, "--attest", env=github_signing_env(index, sigstore, tmp_path))
+    run = upload_release(index, dist, "--attest", env=github_signing_env(index, sigstore, tmp_path))
 
     assert run.exit_code == EXIT_INPUT
     assert f"{SDIST}.slsa.attestation: is not valid JSON" in run.stderr
@@ -266,8 +243,8 @@ def test_dry_run_gets_the_identity_and_signs_nothing(
     sign_beside(sigstore, sigstore.github_token(), dist / SDIST)
     requests_before = len(sigstore.requests)
 
-    run = upload(index, dist, "--attest", "--dry-run", env=env)
-    document = upload(index, dist, "--attest", "--dry-run", "--json", env=env)
+    run = upload_release(index, dist, "--attest", "--dry-run", env=env)
+    document = upload_release(index, dist, "--attest", "--dry-run", "--json", env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     assert (
@@ -297,7 +274,9 @@ def test_dry_run_fails_as_the_real_run_would_without_an_identity(
     env = github_signing_env(index, sigstore, tmp_path)
     del env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
 
-    run = upload(index, dist, "--attest", "--dry-run", "--token", index.add_api_token(), env=env)
+    run = upload_release(
+        index, dist, "--attest", "--dry-run", "--token", index.add_api_token(), env=env
+    )
 
     assert run.exit_code == 5
     assert "no OIDC token for signing" in run.stderr
@@ -313,8 +292,8 @@ def test_the_ci_providers_words_cannot_command_the_runner(
     index.github_claims.update(workflow_ref=hostile, job_workflow_ref=hostile)
     token = index.add_api_token()
 
-    run = upload(index, dist, "--attest", "-v", "--dry-run", "--token", token, env=env)
-    real = upload(index, dist, "--attest", "-v", "--token", token, env=env)
+    run = upload_release(index, dist, "--attest", "-v", "--dry-run", "--token", token, env=env)
+    real = upload_release(index, dist, "--attest", "-v", "--token", token, env=env)
 
     assert run.exit_code == EXIT_OK, run.output
     assert (

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from builders import make_release
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
-from fakesigstore import FakeSigstore, fake_sigstore
+from fakesigstore import FakeSigstore
 from pypi_proxy import PYPI_UPLOAD_URL, PyPIProxy
-from sign_helpers import GITHUB, github_signing_env, gitlab_env, index_verifier, trust_env
+from sign_helpers import GITHUB, github_signing_env, gitlab_env, trust_env
 from sign_helpers import verify_received as verified
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK
 
@@ -27,23 +26,10 @@ WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 
 
 @pytest.fixture
-def sigstore(index: FakeIndex) -> Iterator[FakeSigstore]:
-    with fake_sigstore() as running:
-        index.attestation_verifier = index_verifier(running)
-        yield running
-
-
-@pytest.fixture
 def pypi(index: FakeIndex, tmp_path: Path) -> Iterator[PyPIProxy]:
     proxy = PyPIProxy(index, tmp_path)
     yield proxy
     proxy.close()
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
 
 
 def upload_to_pypi(pypi: PyPIProxy, dist: Path, *args: str, env: dict[str, str]) -> Run:

@@ -12,20 +12,17 @@ from __future__ import annotations
 import json
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from builders import make_release
-from cli_helpers import Run, tpublish
+from cli_helpers import Run, upload_release
 from fakeindex import FakeIndex
 from fakesigstore import FakeSigstore, fake_sigstore
 from sign_helpers import (
     github_signing_env,
     gitlab_env,
-    index_verifier,
     sign_beside,
     trust_env,
 )
@@ -41,24 +38,8 @@ from tpublish.errors import (
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
 
 
-@pytest.fixture
-def sigstore(index: FakeIndex) -> Iterator[FakeSigstore]:
-    with fake_sigstore() as running:
-        index.attestation_verifier = index_verifier(running)
-        yield running
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
-
-
 def upload(index: FakeIndex, dist: Path, *args: str, env: dict[str, str]) -> Run:
-    return tpublish(
-        "upload", "--repository-url", index.upload_url, "--no-progress", "--attest", *args,
-        str(dist / "*"), env=env,
-    )  # fmt: skip
+    return upload_release(index, dist, "--attest", *args, env=env)
 
 
 def nothing_happened(index: FakeIndex, dist: Path) -> None:

@@ -8,7 +8,6 @@ attestation files and what the index received.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,12 @@ from builders import make_release
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
 from fakeindex.claims import gitlab_claims
-from fakesigstore import FakeSigstore, fake_sigstore
-from sign_helpers import GITLAB, canary_token, gitlab_env, index_verifier, trust_env
+from fakesigstore import FakeSigstore
+from sign_helpers import GITLAB, canary_token, gitlab_env, trust_env
 from sign_helpers import verify_received as verified
 from tpublish.errors import EXIT_NETWORK, EXIT_OK, EXIT_TRUSTED_PUBLISHING
 
 MODES = {"text": (), "verbose": ("-v",), "json": ("--json",), "debug": ("-v", "--debug")}
-
-
-@pytest.fixture
-def sigstore(index: FakeIndex) -> Iterator[FakeSigstore]:
-    with fake_sigstore() as running:
-        index.attestation_verifier = index_verifier(running)
-        yield running
 
 
 @pytest.fixture

@@ -24,30 +24,23 @@ from builders import make_sdist, make_wheel
 from cli_helpers import Run
 from fakeindex import FakeIndex, RecordedRequest
 from fault_helpers import (
+    EXISTS,
     PLAIN_METADATA,
+    POST,
     assert_index_holds,
     assert_report_matches,
     by_name,
     outcomes,
+    plain_release,
     publish,
 )
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_OK, EXIT_UPLOAD
-
-POST = "POST"
-EXISTS = (
-    "File already exists ('{}', with blake2_256 hash '0'). "
-    "See https://pypi.org/help/#file-name-reuse for more information."
-)
 
 
 @pytest.fixture
 def dist(tmp_path: Path) -> list[Path]:
     """A release: one wheel, one sdist (in ``tmp_path / "dist"``)."""
-    directory = tmp_path / "dist"
-    return [
-        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-    ]
+    return plain_release(tmp_path)
 
 
 def posts_of(index: FakeIndex, path: Path) -> list[RecordedRequest]:

@@ -15,25 +15,23 @@ from typing import Any
 
 import pytest
 
-from builders import make_sdist, make_wheel
+from builders import make_wheel
 from cli_helpers import tpublish
 from fakeindex import FakeIndex
 from fault_helpers import (
+    EXISTS,
     PLAIN_METADATA,
+    POST,
     assert_index_holds,
     assert_report_matches,
     by_name,
     outcomes,
+    plain_release,
     publish,
     sha256,
 )
 from tpublish.errors import EXIT_NETWORK, EXIT_OK, EXIT_UPLOAD
 
-POST = "POST"
-EXISTS = (
-    "File already exists ('{}', with blake2_256 hash '0'). "
-    "See https://pypi.org/help/#file-name-reuse for more information."
-)
 PORTAL = "<html><head><title>Sign in - Hotel WiFi</title></head><body>Welcome</body></html>"
 NGINX_413 = (
     "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
@@ -44,11 +42,7 @@ NGINX_413 = (
 
 @pytest.fixture
 def dist(tmp_path: Path) -> list[Path]:
-    directory = tmp_path / "dist"
-    return [
-        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-    ]
+    return plain_release(tmp_path)
 
 
 def lookups(index: FakeIndex) -> list[str]:

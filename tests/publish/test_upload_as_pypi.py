@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import trustme
 
-from builders import make_release
 from cli_helpers import Run
 from fakeindex import FakeIndex
 from hosts import SKIP_REASON, hosts_file, private_hosts_work, tpublish_seeing
@@ -56,12 +55,6 @@ def front(ca: tuple[trustme.CA, Path], index: FakeIndex) -> Iterator[TLSFront]:
         yield running
     finally:
         running.close()
-
-
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
-    make_release(tmp_path / "dist", "demo-pkg", "1.0.0")
-    return tmp_path / "dist"
 
 
 def upload_to_pypi(

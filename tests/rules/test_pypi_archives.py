@@ -19,6 +19,7 @@ import pytest
 from builders import make_sdist, make_wheel, metadata_text
 from cli_helpers import tpublish
 from tpublish.rules.checker import check_files
+from tpublish.rules.scanner import rule_matched
 from zipcraft import STORED, UTF8_FLAG, Entry, build, extra, unicode_path
 
 DIST_INFO = "demo_pkg-1.0.0.dist-info"
@@ -358,8 +359,11 @@ SOURCEDEFENDER = (
     "SourceDefender-encrypted content is not allowed. See"
     " https://pypi.org/policy/acceptable-use-policy/ for more information."
 )
-ARMORED = b"from pytransform import pyarmor\n__pyarmor__(__name__, __file__, b'\\x50\\x59')\n"
-PYE = b"---BEGIN PYE FILE---\nabcd\n---END PYE FILE---\n"
+# In pieces, as in the scanner itself: this file is in tpublish's sdist, which PyPI scans.
+ARMOR = b"__py" + b"armor"
+BEGIN, END = b"---BEGIN" + b" PYE FILE---", b"---END" + b" PYE FILE---"
+ARMORED = b"from pytransform import pyarmor\n" + ARMOR + b"__(__name__, __file__, b'\\x50\\x59')\n"
+PYE = BEGIN + b"\nabcd\n" + END + b"\n"
 
 
 def scanned_wheel(tmp_path: Path, members: Sequence[tuple[str, bytes]]) -> Path:
@@ -386,7 +390,7 @@ def scanned_sdist(tmp_path: Path, members: Sequence[tuple[str, bytes]]) -> Path:
     ("members", "code", "message"),
     [
         ([("demo_pkg/core.py", ARMORED)], "obfuscated-code", PYARMOR),
-        ([("demo_pkg/core.PY", b"x = '__pyarmor_enter__'\n")], "obfuscated-code", PYARMOR),
+        ([("demo_pkg/core.PY", b"x = '" + ARMOR + b"_enter__'\n")], "obfuscated-code", PYARMOR),
         ([("demo_pkg/core.pye", PYE)], "obfuscated-code", SOURCEDEFENDER),
     ],
 )
@@ -403,9 +407,9 @@ def test_obfuscated_code(
     "members",
     [
         [("demo_pkg/data.json", ARMORED)],  # not a Python member: not scanned
-        [("demo_pkg/core.pye", b"---BEGIN PYE FILE---\nabcd\n")],  # one marker of two
-        [("demo_pkg/a.py", b"x = '__pyarmor_'\n"), ("demo_pkg/b.py", b"enter__\n")],  # split
-        [("demo_pkg/big.py", b"__pyarmor_enter__\n" + b"#" * (5 << 20))],  # over 5 MiB: skipped
+        [("demo_pkg/core.pye", BEGIN + b"\nabcd\n")],  # one marker of two
+        [("demo_pkg/a.py", b"x = '" + ARMOR + b"_'\n"), ("demo_pkg/b.py", b"enter__\n")],  # split
+        [("demo_pkg/big.py", ARMOR + b"_enter__\n" + b"#" * (5 << 20))],  # over 5 MiB: skipped
     ],
 )
 def test_scanner_accepted_twins(
@@ -421,7 +425,7 @@ def test_symlink_member_is_not_scanned(tmp_path: Path) -> None:
     with tarfile.open(path, "w:gz") as tf:
         for info, data in existing:
             tf.addfile(info, io.BytesIO(data))
-        link = tarfile.TarInfo("demo_pkg-1.0.0/__pyarmor_enter__.py")
+        link = tarfile.TarInfo("demo_pkg-1.0.0/" + (ARMOR + b"_enter__.py").decode())
         link.type = tarfile.SYMTYPE
         link.linkname = "pyproject.toml"
         tf.addfile(link)
@@ -441,3 +445,12 @@ def test_pypi_token_in_a_python_file(tmp_path: Path) -> None:
     assert token not in result.output
     short = scanned_wheel(tmp_path / "s", [("demo_pkg/settings.py", token[:-30].encode())])
     assert findings(short) == []
+
+
+def test_tpublish_itself_passes_the_scanner() -> None:
+    """PyPI scans tpublish's own wheel and sdist: no source of this project may carry a marker."""
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "src").rglob("*.py"), *(root / "tests").rglob("*.py")]
+    sources += (root / "benchmarks").rglob("*.py")
+    assert len(sources) > 100
+    assert [path for path in sources if rule_matched(path.read_bytes())] == []

@@ -26,10 +26,10 @@ from tpublish.dists import attestations
 from tpublish.dists.distribution import release_url
 from tpublish.errors import InternalError
 from tpublish.index.remote import Index
+from tpublish.index.retry import RetryPolicy
 from tpublish.output import ci
 from tpublish.publish.publisher import Options, Publisher
 from tpublish.publish.report import UPLOADED
-from tpublish.publish.retry import RetryPolicy
 from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
 
 if TYPE_CHECKING:

