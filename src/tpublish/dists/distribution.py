@@ -34,11 +34,19 @@ WHEEL = "bdist_wheel"
 SDIST = "sdist"
 # Signatures and attestations that sit next to distributions and are never uploaded themselves.
 SIDE_FILES = (".asc", ".sig", ".sigstore", ".sigstore.json", ".attestation", ".intoto.jsonl")
-_CHUNK = 1 << 20
 # Everything a damaged archive can make zipfile, tarfile, gzip or zlib raise.
-_ARCHIVE_ERRORS = (OSError, EOFError, ValueError, LookupError, RuntimeError, struct.error)
-_ZIP_TAR_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, zlib.error)
-ARCHIVE_ERRORS = (*_ARCHIVE_ERRORS, *_ZIP_TAR_ERRORS)
+ARCHIVE_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    LookupError,
+    RuntimeError,
+    struct.error,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    tarfile.TarError,
+    zlib.error,
+)
 
 
 @dataclass(frozen=True)
@@ -167,9 +175,9 @@ def read_distribution(path: Path) -> Distribution:
         return _read_distribution(path)
     except DistributionError:
         raise
-    except (*_ARCHIVE_ERRORS, *_ZIP_TAR_ERRORS) as exc:
+    except ARCHIVE_ERRORS as exc:
         raise DistributionError(
-            f"cannot read the archive: {_describe(exc)}",
+            f"cannot read the archive: {describe_error(exc)}",
             "the file may be truncated or corrupt; rebuild it with `python -m build`",
             path=path,
         ) from exc
@@ -177,10 +185,6 @@ def read_distribution(path: Path) -> Distribution:
 
 def describe_error(exc: BaseException) -> str:
     """One line for an exception raised while reading an archive."""
-    return _describe(exc)
-
-
-def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -193,7 +197,7 @@ def _read_distribution(path: Path) -> Distribution:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise DistributionError(f"cannot read the file: {_describe(exc)}", path=path) from exc
+        raise DistributionError(f"cannot read the file: {describe_error(exc)}", path=path) from exc
     if size == 0:
         raise DistributionError("the file is empty (0 bytes)", "rebuild it", path=path)
     if path.name.endswith(".whl"):
