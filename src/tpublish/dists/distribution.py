@@ -216,7 +216,8 @@ def _read_wheel(path: Path, size: int) -> Distribution:
         ) from exc
     parts = path.name[: -len(".whl")].split("-")
     archive = read_wheel(path, parts[0], parts[1])
-    meta = _checked_metadata(path, archive, name, version)
+    meta = parse_metadata(path, archive.metadata, archive.label)
+    _check_identity(path, archive, meta, name, version)
     warnings = list(meta.warnings)
     expected = canonicalize_name(meta.name).replace("-", "_")
     if parts[0] != expected:
@@ -239,7 +240,7 @@ def _read_sdist(path: Path, size: int) -> Distribution:
     archive = read_sdist(path)
     meta = parse_metadata(path, archive.metadata, archive.label)
     name, version = _legacy_post_release(path.name, meta, name, version)
-    meta = _checked_metadata(path, archive, name, version)
+    _check_identity(path, archive, meta, name, version)
     warnings = list(meta.warnings)
     expected = f"{canonicalize_name(meta.name).replace('-', '_')}-{meta.version}.tar.gz"
     if path.name != expected:
@@ -270,9 +271,11 @@ def _legacy_post_release(
     return canonicalize_name(name_part), legacy
 
 
-def _checked_metadata(path: Path, archive: Archive, name: str, version: Version) -> Metadata:
-    """Parse the metadata and check it against the name and version from the filename."""
-    meta = parse_metadata(path, archive.metadata, archive.label)
+def _check_identity(
+    path: Path, archive: Archive, meta: Metadata, name: str, version: Version
+) -> None:
+    """The metadata must agree with the name and version from the filename, and its License-File
+    entries must be in the archive."""
     label = archive.label
     if canonicalize_name(meta.name) != name:
         raise DistributionError(
@@ -287,7 +290,6 @@ def _checked_metadata(path: Path, archive: Archive, name: str, version: Version)
             path=path,
         )
     check_license_files(path, archive, meta.license_files)
-    return meta
 
 
 def _distribution(
