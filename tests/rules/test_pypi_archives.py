@@ -418,6 +418,18 @@ def test_scanner_accepted_twins(
     assert findings(build_file(tmp_path, members)) == []  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("build_file", [scanned_wheel, scanned_sdist])
+def test_scanner_reports_the_first_member_and_is_off_with_no_check(
+    tmp_path: Path, build_file: object
+) -> None:
+    members = [("demo_pkg/a.pye", PYE), ("demo_pkg/b.py", ARMORED)]
+    path = build_file(tmp_path, members)  # type: ignore[operator]
+    where = "demo_pkg/a.pye" if path.name.endswith(".whl") else "demo_pkg-1.0.0/demo_pkg/a.pye"
+    message = f"Invalid distribution file. {SOURCEDEFENDER} (in {where})"
+    assert findings(path) == [("error", "obfuscated-code", message)]
+    assert not [f for f in findings(path, deep=False) if f[1] == "obfuscated-code"]
+
+
 def test_symlink_member_is_not_scanned(tmp_path: Path) -> None:
     path = scanned_sdist(tmp_path, [])
     with tarfile.open(path, "r:gz") as tf:

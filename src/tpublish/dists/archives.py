@@ -17,8 +17,7 @@ import posixpath
 import struct
 import tarfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -38,6 +37,9 @@ COMPRESSION_RATIO_THRESHOLD = 50
 # limit (UPLOAD_LIMIT_CAP, 1 GiB). PyPI itself has no ratio rule for tar.gz files.
 SDIST_READ_FLOOR = 1 << 30
 REBUILD_HINT = "rebuild the distribution with a current build backend (`python -m build`)"
+# Shown each member of an sdist as the reader passes it (checked, and the tar stream positioned
+# at it): a caller that needs the members' contents reads them in the reader's one pass.
+SdistVisitor = Callable[[tarfile.TarFile, tarfile.TarInfo], None]
 
 
 @dataclass(frozen=True)
@@ -252,16 +254,12 @@ def _identity(dist_info: str) -> tuple[str, Version] | None:
 # -- sdists -------------------------------------------------------------------------------------
 
 
-def read_sdist(path: Path) -> Archive:
-    """The PKG-INFO of a ``.tar.gz`` sdist: ``<top>/PKG-INFO`` under its single top directory."""
-    with open_sdist(path) as tf:
-        data, names = _scan_sdist(tf, path)
-    return _sdist_archive(path, names, data)
+def read_sdist(path: Path, visit: SdistVisitor | None = None) -> Archive:
+    """The PKG-INFO of a ``.tar.gz`` sdist: ``<top>/PKG-INFO`` under its single top directory.
 
-
-@contextmanager
-def open_sdist(path: Path) -> Iterator[tarfile.TarFile]:
-    """The sdist's tar stream, read forward only and no further than ``sdist_read_limit``."""
+    The tar stream is read forward only, once, and no further than ``sdist_read_limit``;
+    ``visit`` is shown each member on the way.
+    """
     with path.open("rb") as stream:
         magic = stream.read(2)
     if magic != b"\x1f\x8b":
@@ -282,10 +280,13 @@ def open_sdist(path: Path) -> Iterator[tarfile.TarFile]:
                 path=path,
             ) from exc
         with tf:
-            yield tf
+            data, names = _scan_sdist(tf, path, visit)
+    return _sdist_archive(path, names, data)
 
 
-def _scan_sdist(tf: tarfile.TarFile, path: Path) -> tuple[bytes | None, set[str]]:
+def _scan_sdist(
+    tf: tarfile.TarFile, path: Path, visit: SdistVisitor | None
+) -> tuple[bytes | None, set[str]]:
     data: bytes | None = None
     names: set[str] = set()
     while (member := tf.next()) is not None:
@@ -299,6 +300,8 @@ def _scan_sdist(tf: tarfile.TarFile, path: Path) -> tuple[bytes | None, set[str]
                 )
             data = _read_tar_member(tf, member, path)
         names.add(member.name)
+        if visit is not None:
+            visit(tf, member)
         cast("Any", tf).members.clear()  # the names are all we keep: bounded memory
     return data, names
 

@@ -26,7 +26,13 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from tpublish.dists.archives import Archive, check_license_files, read_sdist, read_wheel
+from tpublish.dists.archives import (
+    Archive,
+    SdistVisitor,
+    check_license_files,
+    read_sdist,
+    read_wheel,
+)
 from tpublish.dists.metadata import Metadata, parse_metadata, safe_name
 from tpublish.errors import DistributionError, InputError
 
@@ -169,10 +175,13 @@ def unsupported_reason(filename: str) -> tuple[str, str] | None:
 # -- reading one file ---------------------------------------------------------------------------
 
 
-def read_distribution(path: Path) -> Distribution:
-    """Read and check one distribution; any problem is a ``DistributionError`` naming it."""
+def read_distribution(path: Path, sdist_visitor: SdistVisitor | None = None) -> Distribution:
+    """Read and check one distribution; any problem is a ``DistributionError`` naming it.
+
+    ``sdist_visitor`` is shown each member of an sdist as the reader's one pass reaches it.
+    """
     try:
-        return _read_distribution(path)
+        return _read_distribution(path, sdist_visitor)
     except DistributionError:
         raise
     except ARCHIVE_ERRORS as exc:
@@ -190,7 +199,7 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _read_distribution(path: Path) -> Distribution:
+def _read_distribution(path: Path, sdist_visitor: SdistVisitor | None) -> Distribution:
     problem = unsupported_reason(path.name)
     if problem is not None:
         raise DistributionError(*problem, path=path)
@@ -202,7 +211,7 @@ def _read_distribution(path: Path) -> Distribution:
         raise DistributionError("the file is empty (0 bytes)", "rebuild it", path=path)
     if path.name.endswith(".whl"):
         return _read_wheel(path, size)
-    return _read_sdist(path, size)
+    return _read_sdist(path, size, sdist_visitor)
 
 
 def _read_wheel(path: Path, size: int) -> Distribution:
@@ -228,7 +237,7 @@ def _read_wheel(path: Path, size: int) -> Distribution:
     return _distribution(path, size, WHEEL, parts[-3], meta, warnings)
 
 
-def _read_sdist(path: Path, size: int) -> Distribution:
+def _read_sdist(path: Path, size: int, visitor: SdistVisitor | None) -> Distribution:
     try:
         name, version = parse_sdist_filename(path.name)
     except InvalidSdistFilename as exc:
@@ -237,7 +246,7 @@ def _read_sdist(path: Path, size: int) -> Distribution:
             "an sdist is named {name}-{version}.tar.gz (PEP 625)",
             path=path,
         ) from exc
-    archive = read_sdist(path)
+    archive = read_sdist(path, visitor)
     meta = parse_metadata(path, archive.metadata, archive.label)
     name, version = _legacy_post_release(path.name, meta, name, version)
     _check_identity(path, archive, meta, name, version)

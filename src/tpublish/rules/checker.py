@@ -43,6 +43,7 @@ from tpublish.rules.files import (
 from tpublish.rules.findings import ERROR, WARNING, Finding, error, warning
 from tpublish.rules.metadata import metadata_findings
 from tpublish.rules.names import name_findings
+from tpublish.rules.scanner import SdistScan
 from tpublish.rules.wheels import wheel_findings
 from tpublish.rules.zipfiles import zip_findings
 from tpublish.untrusted import printable
@@ -145,16 +146,20 @@ def check_files(
 def check_path(
     path: Path, *, deep: bool = True, size_limit: int = DEFAULT_SIZE_LIMIT
 ) -> FileReport:
-    """Read one file and run every per-file rule on it."""
+    """Read one file and run every per-file rule on it.
+
+    An sdist is decompressed once: the upload scanner reads its members as the reader passes them.
+    """
     findings = filename_findings(path.name)
+    scan = SdistScan() if deep else None
     try:
-        dist = read_distribution(path)
+        dist = read_distribution(path, sdist_visitor=scan)
     except DistributionError as exc:
         findings.append(error("bad-distribution", printable(exc.message)))
         findings += _archive_findings(path)
         return FileReport(path, tuple(replace(f, message=printable(f.message)) for f in findings))
     try:
-        findings += distribution_findings(dist, deep=deep, size_limit=size_limit)
+        findings += distribution_findings(dist, scan, deep=deep, size_limit=size_limit)
     except ARCHIVE_ERRORS as exc:
         findings.append(
             error("bad-distribution", f"cannot read the archive: {describe_error(exc)}")
@@ -163,16 +168,21 @@ def check_path(
 
 
 def distribution_findings(
-    dist: Distribution, *, deep: bool = True, size_limit: int = DEFAULT_SIZE_LIMIT
+    dist: Distribution,
+    scan: SdistScan | None,
+    *,
+    deep: bool = True,
+    size_limit: int = DEFAULT_SIZE_LIMIT,
 ) -> list[Finding]:
-    """Every per-file rule, on a file ``dists`` has read; the reader's own warnings come first."""
+    """Every per-file rule, on a file ``dists`` has read (``scan``: the upload scanner's pass over
+    an sdist as it was read); the reader's own warnings come first."""
     findings = [
         warning("metadata-warning", text)
         for text in dist.warnings
         if not any(marker in text for marker in _RESTATED)
     ]
     findings += size_findings(dist, size_limit)
-    findings += sdist_findings(dist, deep=deep)
+    findings += sdist_findings(dist, scan)
     findings += wheel_findings(dist, deep=deep)
     findings += metadata_findings(dist.fields, deep=deep)
     if deep:

@@ -12,7 +12,7 @@ from packaging.version import Version
 from tpublish.dists.distribution import SDIST, Distribution
 from tpublish.rules.endrecords import is_zipfile
 from tpublish.rules.findings import Finding, error, warning
-from tpublish.rules.scanner import sdist_scan_findings
+from tpublish.rules.scanner import SdistScan
 
 DEFAULT_SIZE_LIMIT = 100 << 20  # PyPI's default per-file limit (protocol §7.2 step 16)
 # PyPI stores "<filename>.metadata" beside each wheel on a filesystem whose names hold at most
@@ -77,8 +77,9 @@ def size_findings(dist: Distribution, limit: int = DEFAULT_SIZE_LIMIT) -> list[F
     ]
 
 
-def sdist_findings(dist: Distribution, *, deep: bool = True) -> list[Finding]:
-    """A .tar.gz that is also a zip, PEP 625's exact name (step 23), the upload scanner."""
+def sdist_findings(dist: Distribution, scan: SdistScan | None) -> list[Finding]:
+    """A .tar.gz that is also a zip, PEP 625's exact name (step 23), the upload scanner's verdict
+    (``scan``, made as the sdist was read; None: not scanned)."""
     if dist.filetype != SDIST:
         return []
     findings = []
@@ -93,8 +94,8 @@ def sdist_findings(dist: Distribution, *, deep: bool = True) -> list[Finding]:
                 f"Filename {dist.filename!r} is invalid, should be {expected!r}.",
             )
         )
-    if deep:
-        findings += sdist_scan_findings(dist.path)
+    if scan is not None:
+        findings += scan.findings
     return findings
 
 

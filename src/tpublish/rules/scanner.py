@@ -13,13 +13,12 @@ from __future__ import annotations
 import mmap
 import re
 import struct
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, cast
 
-from tpublish.dists.archives import open_sdist
 from tpublish.dists.distribution import ARCHIVE_ERRORS
 from tpublish.errors import DistributionError
 from tpublish.rules.findings import Finding, error
@@ -73,12 +72,20 @@ def _scanned(name: str) -> bool:
     return 0 < dot < len(base) - 1 and base[dot:].lower() in SCANNED_SUFFIXES
 
 
+def _finding(name: str, data: bytes) -> Finding | None:
+    """The index's refusal for one member (``name``), or None."""
+    rule = rule_matched(data)
+    if rule is None:
+        return None
+    code, message = rule
+    return error(code, f"Invalid distribution file. {message} (in {name})")
+
+
 def _first_match(members: Iterable[tuple[str, bytes]]) -> list[Finding]:
     for name, data in members:
-        rule = rule_matched(data)
-        if rule is not None:
-            code, message = rule
-            return [error(code, f"Invalid distribution file. {message} (in {name})")]
+        found = _finding(name, data)
+        if found is not None:
+            return [found]
     return []
 
 
@@ -123,24 +130,35 @@ def _member_bytes(raw: mmap.mmap, info: zipfile.ZipInfo) -> bytes | None:
     return None
 
 
-def sdist_scan_findings(path: Path) -> list[Finding]:
-    """The scanner's verdict on an sdist's Python members (regular files only), in order."""
-    try:
-        return _first_match(_tar_members(path))
-    except (DistributionError, *ARCHIVE_ERRORS):
-        return []  # the reader reports an unreadable sdist; the scanner fails open
+class SdistScan:
+    """The scanner's verdict on an sdist's Python members (regular files only), in archive order,
+    reached in the reader's own pass: ``read_distribution(path, sdist_visitor=scan)``, then
+    ``scan.findings``. A member that cannot be read ends the scan without a finding (the scanner
+    fails open); the reader reports an archive that is unreadable as a whole."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self._over = False  # a rule matched, or a member could not be read
+
+    def __call__(self, tf: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        if self._over or not member.isfile() or member.size > MAX_SCANNED:
+            return
+        if not _scanned(member.name):
+            return
+        try:
+            data = _tar_member(tf, member)
+        except (DistributionError, *ARCHIVE_ERRORS):
+            self._over = True
+            return
+        found = None if data is None else _finding(member.name, data)
+        if found is not None:
+            self.findings, self._over = [found], True
 
 
-def _tar_members(path: Path) -> Iterator[tuple[str, bytes]]:
-    with open_sdist(path) as tf:
-        while (member := tf.next()) is not None:
-            cast("Any", tf).members.clear()  # nothing is kept: bounded memory
-            if not member.isfile() or not _scanned(member.name) or member.size > MAX_SCANNED:
-                continue
-            stream = tf.extractfile(member)
-            if stream is None:  # pragma: no cover - regular files always have a stream
-                continue
-            with stream:
-                data = stream.read(MAX_SCANNED + 1)
-            if len(data) <= MAX_SCANNED:
-                yield member.name, data
+def _tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None:
+    stream = tf.extractfile(member)
+    if stream is None:  # pragma: no cover - regular files always have a stream
+        return None
+    with stream:
+        data = stream.read(MAX_SCANNED + 1)
+    return data if len(data) <= MAX_SCANNED else None
