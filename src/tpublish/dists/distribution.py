@@ -1,8 +1,8 @@
 """Find the distributions the user named, check them, and describe them for the upload form.
 
 No network and no printing. ``load_release`` checks every file before anything is uploaded and
-reports all the bad ones at once. Archive reading lives in ``archives``, metadata checks and
-form fields in ``metadata``.
+reports all the bad ones at once. Archive reading lives in ``wheelfile`` and ``sdistfile``,
+metadata checks and form fields in ``metadata``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from tpublish.dists.archives import (
-    Archive,
-    SdistVisitor,
-    check_license_files,
-    read_sdist,
-    read_wheel,
-)
+from tpublish.dists.archives import Archive, check_license_files
 from tpublish.dists.metadata import Metadata, parse_metadata, safe_name
+from tpublish.dists.sdistfile import SdistVisitor, read_sdist
+from tpublish.dists.wheelfile import read_wheel
 from tpublish.errors import DistributionError, InputError
 
 WHEEL = "bdist_wheel"
