@@ -293,6 +293,18 @@ def test_description_content_type_defect_is_accepted_as_pypi_accepts_it(tmp_path
     assert [f[:2] for f in findings(path)] == [("warning", "packaging-drift")]
 
 
+@pytest.mark.parametrize("value", ["text/plain;\n charset=UTF-8", "text/markdown;\n variant=GFM"])
+def test_description_content_type_with_a_line_break_is_invalid_metadata(
+    tmp_path: Path, value: str
+) -> None:
+    """PyPI refuses it as metadata and never renders the description; neither does check (the
+    renderer's header parser raised, and the file was reported as an unreadable archive)."""
+    path = wheel(tmp_path, ("Description-Content-Type", value))
+    (finding,) = findings(path)
+    assert finding[:2] == ("error", "invalid-description-content-type")
+    assert finding[2].startswith(f"{value!r} is not a valid content type")
+
+
 # -- the description, for PyPI and for other indexes --------------------------------------------
 
 BROKEN_RST = "Demo\n====\n\n.. image::\n"

@@ -126,7 +126,12 @@ def _render_in_child(description: str, content_type: str | None) -> str | None:
 def render_here(description: str, content_type: str | None) -> str | None:
     """``render_problem`` in this process (rendering on a thread bounded by ``RENDER_BUDGET``)."""
     message = email.message.EmailMessage()
-    message["content-type"] = content_type or "text/x-rst"
+    try:
+        message["content-type"] = content_type or "text/x-rst"
+    except (ValueError, IndexError):
+        # Not a content type: the index refuses the metadata before it renders anything, and
+        # ``pinned`` reports that (invalid-description-content-type).
+        return None
     kind = message.get_content_type()
     params = {k: v for k, v in message["content-type"].params.items() if k not in _RESERVED}
     stream = io.StringIO()
