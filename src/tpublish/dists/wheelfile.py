@@ -26,6 +26,13 @@ from tpublish.dists.archives import (
 )
 from tpublish.errors import DistributionError
 
+# The zip record signatures (PKWARE's APPNOTE, 4.3), for every module that reads zip records.
+LOCAL = b"PK\x03\x04"
+CENTRAL = b"PK\x01\x02"
+END = b"PK\x05\x06"
+END64 = b"PK\x06\x06"
+END64_LOCATOR = b"PK\x06\x07"
+
 
 def read_bounded(stream: IO[bytes], path: Path, member: str, limit: int, size: int) -> bytes:
     """Read at most ``limit`` bytes from ``stream``; more is an error."""
@@ -64,7 +71,7 @@ def zip_entry_count(stream: IO[bytes]) -> int | None:
     tail_length = min(size, 22)
     stream.seek(size - tail_length)
     tail = stream.read(tail_length)
-    if not tail.startswith(b"PK\x05\x06") or tail[10:12] == b"\xff\xff":
+    if not tail.startswith(END) or tail[10:12] == b"\xff\xff":
         tail_length = min(size, 22 + 0xFFFF)
         stream.seek(size - tail_length)
         tail = stream.read(tail_length)
@@ -73,11 +80,11 @@ def zip_entry_count(stream: IO[bytes]) -> int | None:
         return None
     (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
     locator = at - 20
-    if count == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+    if count == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == END64_LOCATOR:
         (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
         stream.seek(offset)
         record = stream.read(56)
-        if len(record) == 56 and record[:4] == b"PK\x06\x06":
+        if len(record) == 56 and record[:4] == END64:
             (count,) = struct.unpack("<Q", record[32:40])
     return int(count)
 
@@ -85,7 +92,7 @@ def zip_entry_count(stream: IO[bytes]) -> int | None:
 def _end_record_at(tail: bytes) -> int | None:
     """Where the end record starts: the last signature whose comment length reaches the end."""
     at = len(tail)
-    while (at := tail.rfind(b"PK\x05\x06", 0, at)) >= 0:
+    while (at := tail.rfind(END, 0, at)) >= 0:
         if at + 22 <= len(tail):
             (comment_length,) = struct.unpack("<H", tail[at + 20 : at + 22])
             if at + 22 + comment_length == len(tail):

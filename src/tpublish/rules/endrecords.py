@@ -13,10 +13,8 @@ import struct
 from dataclasses import dataclass
 from typing import IO
 
-_END = b"PK\x05\x06"
-_END64 = b"PK\x06\x06"
-_LOCATOR = b"PK\x06\x07"
-_CENTRAL = b"PK\x01\x02"
+from tpublish.dists.wheelfile import CENTRAL, END, END64, END64_LOCATOR
+
 _END_SIZE = 22
 _END64_SIZE = 56
 _LOCATOR_SIZE = 20
@@ -44,14 +42,14 @@ def end_record(stream: IO[bytes]) -> EndRecord | None:
     if size >= _END_SIZE:
         stream.seek(size - _END_SIZE)
         data = stream.read(_END_SIZE)
-        if data[:4] == _END and data[-2:] == b"\x00\x00":
+        if data[:4] == END and data[-2:] == b"\x00\x00":
             return _with_zip64(stream, size - _END_SIZE, _unpack(data, size - _END_SIZE))
     else:
         return None
     start = max(size - _MAX_COMMENT - _END_SIZE, 0)
     stream.seek(start)
     data = stream.read(_MAX_COMMENT + _END_SIZE)
-    at = data.rfind(_END)
+    at = data.rfind(END)
     if at < 0:
         return None
     record = data[at : at + _END_SIZE]
@@ -75,7 +73,7 @@ def _with_zip64(stream: IO[bytes], offset: int, record: EndRecord) -> EndRecord:
     if len(data) != _LOCATOR_SIZE:
         raise OSError("Unknown I/O error")
     signature, disk, located, disks = struct.unpack("<4sLQL", data)
-    if signature != _LOCATOR:
+    if signature != END64_LOCATOR:
         return record
     if disk != 0 or disks > 1:
         raise ZipRefused("zipfiles that span multiple disks are not supported")
@@ -87,13 +85,13 @@ def _with_zip64(stream: IO[bytes], offset: int, record: EndRecord) -> EndRecord:
     data = stream.read(_END64_SIZE)
     if len(data) != _END64_SIZE:
         raise OSError("Unknown I/O error")
-    if not data.startswith(_END64) and located != offset:
+    if not data.startswith(END64) and located != offset:
         stream.seek(offset)  # maybe data was prepended: assume no extensible data
         extensible = 0
         data = stream.read(_END64_SIZE)
         if len(data) != _END64_SIZE:
             raise OSError("Unknown I/O error")
-    if not data.startswith(_END64):
+    if not data.startswith(END64):
         raise ZipRefused("Zip64 end of central directory record not found")
     _sig, record_size, _made, _needed, disk, directory_disk, _here, entries, size, start = (
         struct.unpack("<4sQ2H2L4Q", data)
@@ -118,6 +116,6 @@ def is_zipfile(stream: IO[bytes]) -> bool:
         if record.size < _CENTRAL_SIZE:
             return False
         data = stream.read(_CENTRAL_SIZE)
-        return len(data) == _CENTRAL_SIZE and data[:4] == _CENTRAL
+        return len(data) == _CENTRAL_SIZE and data[:4] == CENTRAL
     except (OSError, ZipRefused, ValueError):
         return False

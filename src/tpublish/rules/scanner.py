@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tpublish.dists.distribution import ARCHIVE_ERRORS
+from tpublish.dists.wheelfile import LOCAL
 from tpublish.errors import DistributionError
 from tpublish.rules.findings import Finding, error
 
@@ -118,7 +119,7 @@ def _member_bytes(raw: mmap.mmap, info: zipfile.ZipInfo) -> bytes | None:
     """A stored or deflated member straight from the mapped file: thousands of small members
     cost a fraction of ``ZipFile.read``'s. None: let ``zipfile`` read it."""
     at = info.header_offset
-    if raw[at : at + 4] != b"PK\x03\x04":
+    if raw[at : at + 4] != LOCAL:
         return None
     name_size, extra_size = struct.unpack("<HH", raw[at + 26 : at + 30])
     start = at + 30 + name_size + extra_size

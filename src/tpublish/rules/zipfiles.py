@@ -17,14 +17,10 @@ from pathlib import Path
 from typing import IO
 
 from tpublish.dists.archives import COMPRESSION_RATIO_MIN_SIZE, COMPRESSION_RATIO_THRESHOLD
+from tpublish.dists.wheelfile import CENTRAL, END, END64, END64_LOCATOR, LOCAL
 from tpublish.rules.endrecords import ZipRefused, end_record
 from tpublish.rules.findings import Finding, error
 
-LOCAL = b"PK\x03\x04"
-CENTRAL = b"PK\x01\x02"
-END = b"PK\x05\x06"
-END64 = b"PK\x06\x06"
-END64_LOCATOR = b"PK\x06\x07"
 ZIP64_EXTRA = 0x0001
 UNICODE_PATH_EXTRA = 0x7075
 _SENTINEL = 0xFFFFFFFF
