@@ -207,10 +207,10 @@ def _archive_findings(path: Path) -> list[Finding]:
         return []
 
 
-def _unreadable(exc: DistributionError, path: Path | None = None) -> FileReport:
-    where = exc.path or path
-    assert where is not None
-    return FileReport(where, (error("bad-distribution", exc.message),))
+def _unreadable(exc: DistributionError) -> FileReport:
+    """A file ``collect_all`` refused by its name (the error names it)."""
+    assert exc.path is not None
+    return FileReport(exc.path, (error("bad-distribution", exc.message),))
 
 
 # -- the files as a release ---------------------------------------------------------------------
