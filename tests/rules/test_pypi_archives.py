@@ -373,14 +373,23 @@ def scanned_wheel(tmp_path: Path, members: Sequence[tuple[str, bytes]]) -> Path:
 
 def scanned_sdist(tmp_path: Path, members: Sequence[tuple[str, bytes]]) -> Path:
     path = make_sdist(tmp_path, extra_metadata=[("Description-Content-Type", "text/plain")])
+    added = []
+    for name, data in members:
+        info = tarfile.TarInfo(f"demo_pkg-1.0.0/{name}")
+        info.size = len(data)
+        added.append((info, data))
+    return append_to_sdist(path, added)
+
+
+def append_to_sdist(path: Path, added: Sequence[tuple[tarfile.TarInfo, bytes]]) -> Path:
+    """Rewrite the sdist at ``path`` with ``added`` members after its own."""
     with tarfile.open(path, "r:gz") as tf:
-        existing = [(m, tf.extractfile(m).read()) for m in tf.getmembers()]  # type: ignore[union-attr]
+        existing = [
+            (m, tf.extractfile(m).read() if m.isfile() else b"")  # type: ignore[union-attr]
+            for m in tf.getmembers()
+        ]
     with tarfile.open(path, "w:gz") as tf:
-        for info, data in existing:
-            tf.addfile(info, io.BytesIO(data))
-        for name, data in members:
-            info = tarfile.TarInfo(f"demo_pkg-1.0.0/{name}")
-            info.size = len(data)
+        for info, data in [*existing, *added]:
             tf.addfile(info, io.BytesIO(data))
     return path
 
@@ -431,16 +440,10 @@ def test_scanner_reports_the_first_member_and_is_off_with_no_check(
 
 
 def test_symlink_member_is_not_scanned(tmp_path: Path) -> None:
-    path = scanned_sdist(tmp_path, [])
-    with tarfile.open(path, "r:gz") as tf:
-        existing = [(m, tf.extractfile(m).read()) for m in tf.getmembers()]  # type: ignore[union-attr]
-    with tarfile.open(path, "w:gz") as tf:
-        for info, data in existing:
-            tf.addfile(info, io.BytesIO(data))
-        link = tarfile.TarInfo("demo_pkg-1.0.0/" + (ARMOR + b"_enter__.py").decode())
-        link.type = tarfile.SYMTYPE
-        link.linkname = "pyproject.toml"
-        tf.addfile(link)
+    link = tarfile.TarInfo("demo_pkg-1.0.0/" + (ARMOR + b"_enter__.py").decode())
+    link.type = tarfile.SYMTYPE
+    link.linkname = "pyproject.toml"
+    path = append_to_sdist(scanned_sdist(tmp_path, []), [(link, b"")])
     assert findings(path) == []
 
 
