@@ -1,9 +1,10 @@
 """Check distributions against every rule the index applies, before anything is uploaded.
 
-``check_files`` reads each named file (``dists``), then runs the rules on it (``rules_*``) and
-on the files as a release (one sdist per release, one filename once, one release at a time).
-Each file gets a ``FileReport`` of ``Finding`` s: errors make the index refuse the file,
-warnings do not. No printing here: ``check_command`` and ``upload_command`` show the reports.
+``check_files`` reads each named file (``dists``), then runs the rules on it (this folder's
+other modules) and on the files as a release (one sdist per release, one filename once, one
+release at a time). Each file gets a ``FileReport`` of ``Finding`` s: errors make the index
+refuse the file, warnings do not. No printing here: ``cli.check`` and ``cli.upload`` show the
+reports.
 
 Safety rules always run: archive structure, name/version/filename consistency, filenames, tags.
 ``deep=False`` (``upload --no-check``) skips the rest: metadata fields, description rendering,
