@@ -1,12 +1,12 @@
 """The two output streams of a command run: diagnostics on stderr, the result on stdout.
 
-Every string passes through ``redact`` and then ``untrusted.neutralise`` on its way out: no secret,
-no control sequence, no line a CI runner would obey, whichever path the text came by (our own
-words pass unchanged). Only ``write_raw`` writes as is, for the CI markers ``output.ci`` builds
-around text it has neutralised itself. In a terminal, rich renders styles and wraps at the
-terminal's width; in a log, lines are written plain (rich's layout costs time and adds nothing
-there, and rich is not even loaded when neither stream can be a terminal). A reader that goes
-away (``| head``) ends the output, not the run (``streams``).
+Every string passes through ``text.safe`` (``redact``, then ``untrusted.neutralise``) on its way
+out: no secret, no control sequence, no line a CI runner would obey, whichever path the text came
+by (our own words pass unchanged). Only ``write_raw`` writes as is, for the CI markers
+``output.ci`` builds around text it has made safe itself. In a terminal, rich renders styles and
+wraps at the terminal's width; in a log, lines are written plain (rich's layout costs time and
+adds nothing there, and rich is not even loaded when neither stream can be a terminal). A reader
+that goes away (``| head``) ends the output, not the run (``streams``).
 
 ``--json``: stdout carries exactly one JSON document per run. A command stages it with
 ``emit_json`` (once: a second call is a bug), the error boundary merges an error into it, and
@@ -35,7 +35,14 @@ from tpublish.output.summary import (
     rich_table,
     summary_rows,
 )
-from tpublish.output.text import files_named, grouped, rerun_hint, result_line, retry_line
+from tpublish.output.text import (
+    files_named,
+    grouped,
+    rerun_hint,
+    result_line,
+    retry_line,
+    safe,
+)
 from tpublish.publish.report import Finished, Retrying
 from tpublish.redact import redact
 from tpublish.untrusted import neutralise
@@ -50,11 +57,6 @@ if TYPE_CHECKING:
 # "##[" (a GitHub runner command anywhere in a line) and GitLab's section markers, in JSON.
 _RUNNER_IN_JSON = re.compile(r"##\[|section_(?:start|end):")
 _JSON_ESCAPES = {"[": "\\u005b", ":": "\\u003a"}
-
-
-def safe(text: str, *, multiline: bool = True) -> str:
-    """``text`` as it may be shown: secrets masked, then made safe for a terminal and a CI log."""
-    return neutralise(redact(text), multiline=multiline)
 
 
 def _rich_console(*, stderr: bool) -> RichConsole:

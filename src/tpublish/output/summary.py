@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tpublish.redact import redact
+from tpublish.output.text import safe
 from tpublish.units import human_size
 from tpublish.untrusted import printable
 
@@ -38,7 +38,7 @@ def summary_rows(report: Report) -> list[Row]:
         Row(
             printable(result.dist.filename),
             result.outcome,
-            printable(redact(result.note)),
+            safe(result.note, multiline=False),
             human_size(result.dist.size),
             result.digests.sha256 if result.digests else "",
         )
