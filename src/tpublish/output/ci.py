@@ -27,8 +27,8 @@ from urllib.parse import quote
 
 from tpublish.output.streams import write
 from tpublish.output.summary import release_links
-from tpublish.output.text import result_line, retry_line, safe
-from tpublish.publish.report import Finished, Retrying, Started
+from tpublish.output.text import result_line, safe
+from tpublish.publish.report import Finished, Started
 from tpublish.redact import redact
 from tpublish.units import human_size
 from tpublish.untrusted import neutralise
@@ -124,7 +124,7 @@ def folded(
 
 
 class FoldedUploadLog:
-    """Upload events as one folded block per file; retries are said at once, unfolded."""
+    """Upload events as one folded block per file (a retry is the console's warning, unfolded)."""
 
     def __init__(self, style: str, write: Callable[[str], None]) -> None:
         self.style, self.write = style, write
@@ -133,8 +133,6 @@ class FoldedUploadLog:
     def handle(self, event: Event) -> None:
         if isinstance(event, Started):
             self._started[event.dist.path] = time.time()
-        elif isinstance(event, Retrying):
-            self.write(f"warning: {safe(retry_line(event), multiline=False)}\n")
         elif isinstance(event, Finished):
             self.write(self.block(event.result))
 

@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -220,7 +220,13 @@ class Console:
     # Upload progress --------------------------------------------------------------------------
     @contextmanager
     def uploading(self, dists: Sequence[Distribution]) -> Iterator[Tracker]:
-        """Yield what follows the release: live bars on a terminal, else log lines."""
+        """Yield what follows the release: live bars on a terminal, else log lines; in each, a
+        retry is this console's warning."""
+        with self._tracker(dists) as tracker:
+            yield _WarnsOfRetries(tracker, self.warning)
+
+    @contextmanager
+    def _tracker(self, dists: Sequence[Distribution]) -> Iterator[Tracker]:
         if self.show_progress:
             # rich's live display: only on a terminal (rich.progress is a costly import).
             from tpublish.output.progress import progress_bars
@@ -234,12 +240,10 @@ class Console:
         else:
             log = LogProgress(self.info, self._plain_result)
         with ticking(log.tick):
-            yield _LogTracker(log)
+            yield log
 
     def _plain_result(self, event: Event) -> None:
-        if isinstance(event, Retrying):
-            self.warning(retry_line(event))
-        elif isinstance(event, Finished) and not self.json_mode:
+        if isinstance(event, Finished) and not self.json_mode:
             self._say(result_line(event.result))
 
     # Results (stdout) -------------------------------------------------------------------------
@@ -303,12 +307,17 @@ class Console:
             sys.stdout.flush()
 
 
-class _LogTracker:
-    def __init__(self, log: LogProgress) -> None:
-        self.log = log
+class _WarnsOfRetries:
+    """A release's tracker (bars or log lines), and each retry said as a warning: one path and
+    the same words, whichever way the release is followed."""
+
+    def __init__(self, tracker: Tracker, warning: Callable[[str], None]) -> None:
+        self.tracker, self.warning = tracker, warning
 
     def handle(self, event: Event) -> None:
-        self.log.handle(event)
+        self.tracker.handle(event)
+        if isinstance(event, Retrying):
+            self.warning(retry_line(event))
 
     def finish(self, report: Report) -> None:
-        """Nothing to end in a log: each file's line is already written."""
+        self.tracker.finish(report)
