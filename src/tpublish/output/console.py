@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from tpublish.output import ci
 from tpublish.output.logprogress import LogProgress, ticking
-from tpublish.output.streams import reader_gone, unless_gone
+from tpublish.output.streams import reader_gone, unless_gone, write
 from tpublish.output.summary import (
     plain_table,
     release_links,
@@ -135,15 +135,21 @@ class Console:
             console.width = 200
         return console
 
+    def _line(self, text: str, style: str | None = None, *, stdout: bool = False) -> None:
+        """One line, already safe, on stderr (or stdout). A terminal's goes through rich (styles,
+        wrapped at its width); a log's is written as rich would write it there: the text as it
+        is (no styles to render, no need for rich's layout)."""
+        stream = sys.stdout if stdout else sys.stderr
+        if self.out_is_terminal if stdout else self.err_is_terminal:
+            with unless_gone(stream):
+                (self.out if stdout else self.err).print(_styled(text, style))
+        else:
+            write(stream, text + "\n")
+
     # Diagnostics (stderr) ---------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
-        text = safe(text)
-        with self._lock, unless_gone(sys.stderr):
-            if not self.err_is_terminal:  # a log: no styles to render, no need for rich's layout
-                sys.stderr.write(text + "\n")
-                sys.stderr.flush()
-            else:
-                self.err.print(_styled(text, style))
+        with self._lock:
+            self._line(safe(text), style)
 
     def info(self, text: str) -> None:
         if not self.json_mode:
@@ -213,9 +219,8 @@ class Console:
 
     def write_raw(self, text: str) -> None:
         """Write to stderr as is (secrets masked): CI markers ``ci`` built around neutralised text."""
-        with self._lock, unless_gone(sys.stderr):
-            sys.stderr.write(redact(text))
-            sys.stderr.flush()
+        with self._lock:
+            write(sys.stderr, redact(text))
 
     # Upload progress --------------------------------------------------------------------------
     @contextmanager
@@ -249,32 +254,25 @@ class Console:
     # Results (stdout) -------------------------------------------------------------------------
     def result(self, text: str, style: str | None = None) -> None:
         """One line of a command's result on stdout."""
-        with self._lock, unless_gone(sys.stdout):
-            self._result_line(safe(text), style)
-
-    def _result_line(self, text: str, style: str | None = None) -> None:
-        if self.out_is_terminal:
-            self.out.print(_styled(text, style))
-        else:  # what rich writes for a log: the text as it is (no styles, never wrapped)
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+        with self._lock:
+            self._line(safe(text), style, stdout=True)
 
     def summary(self, report: Report) -> None:
         if self.json_mode:
             self.emit_json(report_document(report))
             return
         title = safe(f"Release upload to {report.upload_url}", multiline=False)
-        rows = summary_rows(report)  # outside text in them is printable() already
-        with self._lock, unless_gone(sys.stdout):
+        rows = summary_rows(report)  # outside text in them is made safe already
+        with self._lock:
             if self.out_is_terminal:
-                self.out.print(rich_table(title, rows, self.out.width))
+                with unless_gone(sys.stdout):
+                    self.out.print(rich_table(title, rows, self.out.width))
             else:
                 # Logs and pipes get plain columns: no box drawing to garble, one grep-able line
                 # per file, and none of a rich table's layout cost on a long release.
-                sys.stdout.write(safe(plain_table(title, rows)))
+                write(sys.stdout, safe(plain_table(title, rows)))
             for url in release_links(report):
-                self._result_line(safe(f"View at: {url}"))
-            sys.stdout.flush()
+                self._line(safe(f"View at: {url}"), stdout=True)
         hint = rerun_hint(report)
         if hint:
             self.hint(hint)
@@ -302,9 +300,7 @@ class Console:
         # runner would still read inside a line is escaped JSON's way: the values stay exact.
         text = redact(json.dumps(self._document or {}, indent=2, sort_keys=False))
         text = _RUNNER_IN_JSON.sub(lambda m: m.group()[:-1] + _JSON_ESCAPES[m.group()[-1]], text)
-        with unless_gone(sys.stdout):
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+        write(sys.stdout, text + "\n")
 
 
 class _WarnsOfRetries:
