@@ -50,9 +50,7 @@ def outcome_counts(report: Report) -> str:
 
 
 def rerun_hint(report: Report) -> str | None:
-    """What to do after an interruption, or after a failure that left files unsent."""
-    if report.complete:
-        return None
+    """What to do after an interruption (an interrupted release is never complete)."""
     if report.interrupted:
         return (
             "run the same command again with --skip-existing: files already on the index are "
