@@ -11,7 +11,6 @@ import contextlib
 import socket
 import ssl
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from builders import make_release, make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex, fake_index
 from servers import PyPIServer, pypiserver
-from tlsfront import TLSFront
+from tlsfront import Listener, TLSFront, address
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_NETWORK, EXIT_OK
 
 PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
@@ -52,8 +51,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def backend(index: FakeIndex) -> tuple[str, int]:
-    host, port = index.url.removeprefix("http://").split(":")
-    return host, int(port)
+    return address(index.url)
 
 
 @contextlib.contextmanager
@@ -299,8 +297,7 @@ def test_the_client_certificate_alone_uploads(
     pki: Pki, open_server: PyPIServer, tmp_path: Path
 ) -> None:
     files = make_release(tmp_path / "dist", "certified-pkg", "1.0")
-    port = int(open_server.url.rstrip("/").rsplit(":", 1)[1])
-    with gated(pki, ("127.0.0.1", port)) as front:
+    with gated(pki, address(open_server.url)) as front:
         url = f"https://127.0.0.1:{front.port}/"
         run = upload_with(
             url, files, "--cert", str(pki.ca_pem), "--client-cert", str(pki.client_pem), "-v"
@@ -515,24 +512,17 @@ def test_a_redirect_to_another_host_is_not_followed(
 # -- what the index sends cannot send credentials elsewhere (issue 12, class 3) ---------------------
 
 
-class ConnectionCounter:
+class ConnectionCounter(Listener):
     """A listener that counts connections and answers none: a proxy that must not be used."""
 
     def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection, _ = self.listener.accept()
-                self.connections += 1
-                connection.close()
-
-    def close(self) -> None:
-        self.listener.close()
+    def serve(self, connection: socket.socket) -> None:
+        self.connections += 1
+        connection.close()
 
 
 @pytest.fixture

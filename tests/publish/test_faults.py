@@ -34,6 +34,7 @@ from fault_helpers import (
     plain_release,
     publish,
 )
+from tlsfront import Listener, address
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_OK, EXIT_UPLOAD
 
 
@@ -216,7 +217,7 @@ def test_a_400_is_never_retried(index: FakeIndex, token: str, dist: list[Path]) 
 # -- odd answers ---------------------------------------------------------------------------------------
 
 
-class TruncatingRelay:
+class TruncatingRelay(Listener):
     """A TCP relay to ``backend`` that cuts the answers to the first ``cuts`` uploads (POSTs) after
     ``keep`` bytes and closes their connection; reads (the pre-flight look-up) pass whole.
 
@@ -226,19 +227,12 @@ class TruncatingRelay:
 
     def __init__(self, backend: tuple[str, int], *, keep: int, cuts: int = 1) -> None:
         self.backend, self.keep, self.cuts = backend, keep, cuts
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/legacy/"
         self.truncated = 0
         self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/legacy/"
 
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                client, _ = self.listener.accept()
-                threading.Thread(target=self._relay, args=(client,), daemon=True).start()
-
-    def _relay(self, client: socket.socket) -> None:
+    def serve(self, client: socket.socket) -> None:
         cut = threading.Event()  # set once this connection carries an upload to cut
         with client, socket.create_connection(self.backend) as server:
             threading.Thread(target=self._requests, args=(client, server, cut), daemon=True).start()
@@ -276,16 +270,12 @@ class TruncatingRelay:
         with contextlib.suppress(OSError):
             source.shutdown(socket.SHUT_RDWR)
 
-    def close(self) -> None:
-        self.listener.close()
-
 
 @pytest.mark.parametrize("keep", [12, 60], ids=["in-status-line", "in-headers"])
 def test_a_truncated_answer_is_retried_and_the_file_stored_once(
     index: FakeIndex, token: str, dist: list[Path], keep: int
 ) -> None:
-    host, port = index.url.removeprefix("http://").split(":")
-    relay = TruncatingRelay((host, int(port)), keep=keep)
+    relay = TruncatingRelay(address(index.url), keep=keep)
     try:
         run, report = publish(index, token, dist, url=relay.url)
     finally:
