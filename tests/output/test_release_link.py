@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,13 @@ import pytest
 from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
-from pypi_proxy import PyPIProxy
+from pypi_proxy import PYPI_UPLOAD_URL, PyPIProxy
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD
 from tpublish.output import ci
 from tpublish.publish.report import FileResult, Report
 
-PYPI = "https://upload.pypi.org/legacy/"
 LINK = "https://pypi.org/project/demo-pkg/1.0.0/"
 PLAIN = (("Description-Content-Type", "text/markdown"),)
-
-
-@pytest.fixture
-def pypi(index: FakeIndex, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment that sends tpublish's PyPI traffic to the fake index."""
-    proxy = PyPIProxy(index, tmp_path)
-    try:
-        yield proxy.env()
-    finally:
-        proxy.close()
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def upload(env: dict[str, str], token: str, dist: Path, *args: str) -> Run:
     return tpublish(
         "upload",
         "--repository-url",
-        PYPI,
+        PYPI_UPLOAD_URL,
         "--token",
         token,
         "--retry-backoff",
@@ -68,11 +56,11 @@ def in_github(summary: Path) -> dict[str, str]:
 
 
 def test_the_link_appears_when_every_file_is_uploaded(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     summary = tmp_path / "summary.md"
 
-    run = upload({**pypi, **in_github(summary)}, index.add_api_token(), dist)
+    run = upload({**pypi.env(), **in_github(summary)}, index.add_api_token(), dist)
 
     assert run.exit_code == EXIT_OK, run.output
     assert sorted(index.files) == sorted(p.name for p in dist.iterdir())
@@ -81,15 +69,17 @@ def test_the_link_appears_when_every_file_is_uploaded(
 
 
 def test_the_link_appears_when_files_were_already_there(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     token = index.add_api_token()
     wheel = next(dist.glob("*.whl"))
-    first = tpublish("upload", "--repository-url", PYPI, "--token", token, str(wheel), env=pypi)
+    first = tpublish(
+        "upload", "--repository-url", PYPI_UPLOAD_URL, "--token", token, str(wheel), env=pypi.env()
+    )
     assert first.exit_code == EXIT_OK, first.output
     summary = tmp_path / "summary.md"
 
-    run = upload({**pypi, **in_github(summary)}, token, dist, "--skip-existing", "--json")
+    run = upload({**pypi.env(), **in_github(summary)}, token, dist, "--skip-existing", "--json")
 
     assert run.exit_code == EXIT_OK, run.output
     assert '"outcome": "skipped"' in run.stdout and '"outcome": "uploaded"' in run.stdout
@@ -98,12 +88,12 @@ def test_the_link_appears_when_files_were_already_there(
 
 
 def test_no_link_after_a_failure(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     index.faults.add("/legacy/", "status", code=400, reason="Invalid value for classifiers.")
     summary = tmp_path / "summary.md"
 
-    run = upload({**pypi, **in_github(summary)}, index.add_api_token(), dist)
+    run = upload({**pypi.env(), **in_github(summary)}, index.add_api_token(), dist)
 
     assert run.exit_code == EXIT_UPLOAD
     assert "**failed**" in summary.read_text()  # the summary was written, without the link
@@ -111,12 +101,17 @@ def test_no_link_after_a_failure(
 
 
 def test_no_link_after_an_interruption(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     summary = tmp_path / "summary.md"
     index.faults.add("/legacy/", "stall", method="POST", seconds=60)  # the first file hangs
-    env = {**os.environ, **pypi, **in_github(summary), "TPUBLISH_TOKEN": index.add_api_token()}
-    command = [sys.executable, "-m", "tpublish", "upload", "--repository-url", PYPI]
+    env = {
+        **os.environ,
+        **pypi.env(),
+        **in_github(summary),
+        "TPUBLISH_TOKEN": index.add_api_token(),
+    }
+    command = [sys.executable, "-m", "tpublish", "upload", "--repository-url", PYPI_UPLOAD_URL]
     process = subprocess.Popen(
         [*command, "--no-progress", str(dist / "*")],
         env=env,
@@ -152,12 +147,14 @@ def test_no_link_when_an_outcome_is_not_on_the_index(dist: Path) -> None:
     dists = load_release([str(dist / "*")])
     for outcome in ("failed", "not attempted", "interrupted", "uncertain"):
         report = Report(
-            PYPI,
+            PYPI_UPLOAD_URL,
             [FileResult(dists[0], "uploaded"), FileResult(dists[1], outcome)],
             release_urls=[LINK],
         )
         assert release_links(report) == []
         assert LINK not in ci.summary_markdown(report)
-    complete = Report(PYPI, [FileResult(d, "skipped") for d in dists], release_urls=[LINK])
+    complete = Report(
+        PYPI_UPLOAD_URL, [FileResult(d, "skipped") for d in dists], release_urls=[LINK]
+    )
     assert release_links(complete) == [LINK]
     assert f"Release: [{LINK}]({LINK})" in ci.summary_markdown(complete)
