@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from builders import make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
+from servers import free_port
 from tpublish.errors import (
     EXIT_CREDENTIALS,
     EXIT_INPUT,
@@ -38,12 +38,6 @@ def one_document(run: Run) -> dict[str, Any]:
     assert isinstance(document, dict)
     assert document["exit_code"] == run.exit_code, document
     return document
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_no_credential(index: FakeIndex, dist: Path) -> None:
@@ -106,7 +100,7 @@ def test_no_file_matches(tmp_path: Path) -> None:
 
 
 def test_network_failure(token: str, dist: Path) -> None:
-    url = f"http://127.0.0.1:{closed_port()}/legacy/"
+    url = f"http://127.0.0.1:{free_port()}/legacy/"
 
     run = tpublish(
         "upload",

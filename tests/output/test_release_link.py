@@ -16,24 +16,21 @@ from pathlib import Path
 
 import pytest
 
-from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex
+from fault_helpers import plain_release
 from pypi_proxy import PYPI_UPLOAD_URL, PyPIProxy
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD
 from tpublish.output import ci
 from tpublish.publish.report import FileResult, Report
 
 LINK = "https://pypi.org/project/demo-pkg/1.0.0/"
-PLAIN = (("Description-Content-Type", "text/markdown"),)
 
 
 @pytest.fixture
 def dist(tmp_path: Path) -> Path:
-    directory = tmp_path / "dist"
-    make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN)
-    make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN)
-    return directory
+    plain_release(tmp_path)
+    return tmp_path / "dist"
 
 
 def upload(env: dict[str, str], token: str, dist: Path, *args: str) -> Run:
