@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +61,41 @@ def tpublish_process(
         stdin=subprocess.DEVNULL,
     )
     return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+def tpublish_interrupted(
+    *args: str,
+    ready: Callable[[subprocess.Popen[str]], object],
+    env: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> Run:
+    """Run ``python -m tpublish`` as a subprocess and press Ctrl-C (SIGINT) once ``ready`` returns;
+    the run as it ended. ``ready`` waits for the moment (it may read the process's stderr)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tpublish", *args],
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ready(process)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return Run(process.returncode, stdout, stderr)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds have passed; whether it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
 
 
 def _on_terminal(

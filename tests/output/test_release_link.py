@@ -7,16 +7,12 @@ Release pages exist only on PyPI and TestPyPI, so tpublish is pointed at
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from cli_helpers import Run, tpublish
+from cli_helpers import Run, tpublish, tpublish_interrupted, wait_until
 from fakeindex import FakeIndex
 from fault_helpers import plain_release
 from pypi_proxy import PYPI_UPLOAD_URL, PyPIProxy
@@ -102,36 +98,19 @@ def test_no_link_after_an_interruption(
 ) -> None:
     summary = tmp_path / "summary.md"
     index.faults.add("/legacy/", "stall", method="POST", seconds=60)  # the first file hangs
-    env = {
-        **os.environ,
-        **pypi.env(),
-        **in_github(summary),
-        "TPUBLISH_TOKEN": index.add_api_token(),
-    }
-    command = [sys.executable, "-m", "tpublish", "upload", "--repository-url", PYPI_UPLOAD_URL]
-    process = subprocess.Popen(
-        [*command, "--no-progress", str(dist / "*")],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not index.uploads and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert index.uploads, "the upload never started"
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    env = {**pypi.env(), **in_github(summary), "TPUBLISH_TOKEN": index.add_api_token()}
 
-    assert process.returncode == EXIT_INTERRUPTED, stderr
+    def started(_process: subprocess.Popen[str]) -> None:
+        assert wait_until(lambda: bool(index.uploads)), "the upload never started"
+
+    run = tpublish_interrupted(
+        "upload", "--repository-url", PYPI_UPLOAD_URL, "--no-progress", str(dist / "*"),
+        ready=started, env=env,
+    )  # fmt: skip
+
+    assert run.exit_code == EXIT_INTERRUPTED, run.stderr
     assert "interrupted" in summary.read_text()
-    assert "pypi.org/project" not in stdout + stderr + summary.read_text()
+    assert "pypi.org/project" not in run.output + summary.read_text()
     assert not index.files
 
 

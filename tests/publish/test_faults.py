@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from builders import make_sdist, make_wheel
-from cli_helpers import Run
+from cli_helpers import Run, tpublish_interrupted, wait_until
 from fakeindex import FakeIndex, RecordedRequest
 from fault_helpers import (
     EXISTS,
@@ -399,34 +396,25 @@ def test_ctrl_c_during_a_stalled_upload_reports_each_file_and_exits_130(
     sdist = make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA)
     index.faults.add("/legacy/", "stall", method=POST, seconds=0)  # the first wheel goes through
     index.faults.add("/legacy/", "stall", method=POST, seconds=60)  # the second one hangs
-    command = [sys.executable, "-m", "tpublish", "upload", "--repository-url", index.upload_url]
-    command += ["--json", "--no-progress", "--timeout", "60", "--concurrency", "1"]
-    process = subprocess.Popen(
-        [*command, str(directory / "*")],
-        env={**os.environ, "TPUBLISH_TOKEN": token},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while len(index.uploads) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+    interrupted = 0.0
+
+    def second_started(_process: subprocess.Popen[str]) -> None:
+        nonlocal interrupted
+        wait_until(lambda: len(index.uploads) >= 2)
         assert len(index.uploads) == 2, "the second upload never started"
         time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
         interrupted = time.monotonic()
-        stdout, stderr = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
-    assert process.returncode == EXIT_INTERRUPTED, stderr
+    run = tpublish_interrupted(
+        "upload", "--repository-url", index.upload_url, "--json", "--no-progress",
+        "--timeout", "60", "--concurrency", "1", str(directory / "*"),
+        ready=second_started, env={"TPUBLISH_TOKEN": token}, timeout=20,
+    )  # fmt: skip
+
+    assert run.exit_code == EXIT_INTERRUPTED, run.stderr
     assert time.monotonic() - interrupted < 5  # not the 60 s read timeout
-    assert "Traceback" not in stderr
-    report = json.loads(stdout)
+    assert "Traceback" not in run.stderr
+    report = json.loads(run.stdout)
     assert report["interrupted"] is True
     assert report["exit_code"] == EXIT_INTERRUPTED
     assert outcomes(report) == {
