@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tpublish.output.layout import cells, fit_table, wrap_name
 from tpublish.output.text import safe
 from tpublish.units import human_size
 from tpublish.untrusted import printable
@@ -60,8 +61,6 @@ def rich_table(title: str, rows: Sequence[Row], width: int) -> Any:
     # A terminal's table; logs get plain columns.
     from rich.table import Table
     from rich.text import Text
-
-    from tpublish.output.layout import cells, fit_table, wrap_name
 
     def widest(texts: Sequence[str]) -> int:
         return max(cells(text) for text in texts)
