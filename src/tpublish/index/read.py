@@ -1,12 +1,12 @@
 """What the index already holds: PyPI's JSON API, the simple API (JSON or HTML), a download.
 
 Used to decide whether a file of the same name on the index is ours, by its sha256: before the
-first byte of a release is sent (``list_files``: one listing per release on PyPI, per project
-elsewhere), and whenever an upload's answer cannot be taken at its word (``find_file``). Three
-answers: the file as listed (``RemoteFile``), None when a listing was read and does not show it
-(or the index has no such project: every place answered 404), and ``CannotTell`` when the index
-offers nothing to read (a listing refused, too big or unreadable, a download refused). Never an
-error of the release: the caller decides what each means.
+first byte of a release is sent, and whenever an upload's answer cannot be taken at its word
+(``publish.preflight``). ``read_listing`` reads one listing per release on PyPI, per project
+elsewhere: the files it lists (an empty listing where the index has no such project: every place
+answered 404), or ``CannotTell`` when the index offers nothing to read (a listing refused, too big
+or unreadable; a download refused). Never an error of the release: the caller decides what each
+means.
 
 Bounded like every request (``transport``), and in memory: an HTML listing is parsed as it
 arrives (at most ``HTML_CAP`` bytes, ``MAX_LINKS`` files), a JSON listing is read up to
@@ -59,7 +59,7 @@ class RemoteFile:
     """A file the index already has."""
 
     filename: str
-    sha256: str | None
+    sha256: str | None  # lower-case hex, as listed; None: listed without one
     url: str
 
 
@@ -83,20 +83,11 @@ def lists_releases(upload_url: str) -> bool:
     return pypi_web_base(upload_url) is not None
 
 
-def list_files(
-    client: httpx.Client, upload_url: str, project: str, version: str, auth: BasicAuth | None
-) -> Listing | None:
-    """What the index lists for ``project`` (``version`` too, on PyPI); None: it cannot be read."""
-    try:
-        return read_listing(client, upload_url, project, version, auth)
-    except CannotTell:
-        return None
-
-
 def read_listing(
     client: httpx.Client, upload_url: str, project: str, version: str, auth: BasicAuth | None
 ) -> Listing:
-    """``list_files``, raising ``CannotTell`` (with why) where it cannot be read."""
+    """What the index lists for ``project`` (``version`` too, on PyPI); raises ``CannotTell``
+    (saying why) where no listing can be read."""
     base = pypi_web_base(upload_url)
     if base is not None:
         url = f"{base}/pypi/{project}/{version}/json"
@@ -117,21 +108,6 @@ def read_listing(
         + "; ".join(exc.reason for exc in refusals)
         + ")"
     )
-
-
-def find_file(
-    client: httpx.Client,
-    upload_url: str,
-    project: str,
-    version: str,
-    filename: str,
-    auth: BasicAuth | None,
-) -> RemoteFile | None:
-    """The index's file named ``filename`` of ``project``; None when its listing shows none.
-
-    Raises ``CannotTell`` when no listing could be read.
-    """
-    return read_listing(client, upload_url, project, version, auth).files.get(filename)
 
 
 def _again_if_dropped(look: Callable[[], T], tries: int = 3) -> T:
