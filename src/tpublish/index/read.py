@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from packaging.utils import canonicalize_name
 
-from tpublish.index.http import bounded_response, same_origin
+from tpublish.index.http import bounded_response, fetch, same_origin
 from tpublish.index.multipart import Digests, new_hashers
 from tpublish.index.transport import deadline
 
@@ -162,22 +162,21 @@ def _for(auth: BasicAuth | None, url: str, upload_url: str) -> BasicAuth | None:
     return auth if same_origin(url, upload_url) else None
 
 
-def _get(
-    client: httpx.Client, url: str, auth: BasicAuth | None, *, accept: str, cap: int
-) -> httpx.Response:
-    # PyPI redirects a name to its project's own spelling; no credentials go with this request.
-    redirects = auth is None
+def _json_api_listing(client: httpx.Client, url: str) -> Listing:
     try:
-        with client.stream(
-            "GET", url, headers={"Accept": accept}, auth=auth, follow_redirects=redirects
-        ) as streamed:
-            return bounded_response(streamed, cap)
+        # No credential goes to the JSON API: it may follow PyPI's redirect from a name to the
+        # project's own spelling.
+        response = fetch(
+            client,
+            "GET",
+            url,
+            cap=JSON_CAP,
+            headers={"Accept": "application/json"},
+            auth=None,
+            follow_redirects=True,
+        )
     except httpx.HTTPError as exc:
         raise CannotTell(f"{url}: {type(exc).__name__}") from exc
-
-
-def _json_api_listing(client: httpx.Client, url: str) -> Listing:
-    response = _get(client, url, None, accept="application/json", cap=JSON_CAP)
     if response.status_code == 404:
         return Listing({}, url, exists=False)  # no such release: no such file
     if response.status_code != 200 or response.extensions.get("tpublish.truncated"):
