@@ -19,14 +19,13 @@ import httpx
 import pytest
 import trustme
 
-from builders import make_release, make_sdist, make_wheel
+from builders import make_release
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex, fake_index
+from fault_helpers import assert_index_holds, plain_release
 from servers import PyPIServer, pypiserver
 from tlsfront import Listener, TLSFront, address
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_NETWORK, EXIT_OK
-
-PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
 
 
 @dataclass(frozen=True)
@@ -81,11 +80,7 @@ def front(pki: Pki, index: FakeIndex) -> Iterator[TLSFront]:
 
 @pytest.fixture
 def dist(tmp_path: Path) -> list[Path]:
-    directory = tmp_path / "dist"
-    return [
-        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-    ]
+    return plain_release(tmp_path)
 
 
 def upload(
@@ -108,12 +103,6 @@ def upload(
     )
 
 
-def assert_uploaded(index: FakeIndex, files: list[Path]) -> None:
-    assert sorted(index.files) == sorted(path.name for path in files)
-    for path in files:
-        assert index.files[path.name].data == path.read_bytes()
-
-
 def error_lines(run: Run) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("error:")]
 
@@ -127,7 +116,7 @@ def test_upload_over_https_with_the_ca_given_by_cert(
     run = upload(f"https://127.0.0.1:{front.port}/legacy/", token, dist, "--cert", str(pki.ca_pem))
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_without_the_ca_the_upload_fails_once_and_clearly(
@@ -157,7 +146,7 @@ def test_ca_bundle_from_the_environment_is_honoured(
     )
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 # -- the operating system's trust store (truststore) ---------------------------------------------
@@ -184,7 +173,7 @@ def test_native_tls_with_an_extra_private_ca(
     run = upload(url, token, dist, "--native-tls", "--cert", str(pki.ca_pem))
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_native_tls_without_truststore_installed_says_how_to_get_it(
@@ -232,7 +221,7 @@ def test_client_certificate_authentication(
         )
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_without_the_client_certificate_the_upload_fails_clearly(
@@ -458,7 +447,7 @@ def test_a_plain_http_upload_to_this_machine_loads_no_ca_bundle(
     run = upload(index.upload_url, token, dist, env={"SSL_CERT_FILE": str(bundle)})
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 # -- where credentials may go ------------------------------------------------------------------------
@@ -566,7 +555,7 @@ def test_a_link_to_another_origin_is_followed_without_credentials(
 
         downloads = elsewhere.requests_to(f"/files/{wheel.name}", "GET")
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
     assert len(downloads) == 1
     assert "authorization" not in downloads[0].headers
     listings = index.requests_to("/simple/demo-pkg/", "GET")  # before the release, and after
@@ -614,7 +603,7 @@ def test_a_loopback_index_is_never_reached_through_a_proxy(
 
     assert run.exit_code == EXIT_OK, run.output
     assert proxy.connections == 0
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_a_loopback_https_index_is_never_reached_through_a_proxy(
@@ -632,7 +621,7 @@ def test_a_loopback_https_index_is_never_reached_through_a_proxy(
 
     assert run.exit_code == EXIT_OK, run.output
     assert proxy.connections == 0
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_other_hosts_still_use_the_environments_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
