@@ -63,6 +63,19 @@ def tpublish_process(
     return Run(completed.returncode, completed.stdout, completed.stderr)
 
 
+def tpublish_started(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start ``python -m tpublish`` as a subprocess with ``env`` added to the environment, its
+    stdout and stderr on pipes, for a test that acts while it runs."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tpublish", *args],
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def tpublish_interrupted(
     *args: str,
     ready: Callable[[subprocess.Popen[str]], object],
@@ -71,14 +84,7 @@ def tpublish_interrupted(
 ) -> Run:
     """Run ``python -m tpublish`` as a subprocess and press Ctrl-C (SIGINT) once ``ready`` returns;
     the run as it ended. ``ready`` waits for the moment (it may read the process's stderr)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tpublish", *args],
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = tpublish_started(*args, env=env)
     try:
         ready(process)
         process.send_signal(signal.SIGINT)
