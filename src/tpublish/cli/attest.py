@@ -123,7 +123,7 @@ class Attesting:
             )
         if self.plan.to_sign:
             try:
-                self.identity = signing_identity()
+                self.identity = signing_identity(self.options.network.timeout)
             except IdentityUnavailable as exc:
                 if required:
                     raise
@@ -210,7 +210,8 @@ class Attesting:
         identity = self.identity
         assert identity is not None
         if identity.expires is not None and identity.expires - time.time() < RENEW_BEFORE:
-            identity = self.identity = signing_identity()  # GitHub gives a new one; GitLab can't
+            # GitHub gives a new one; GitLab can't.
+            identity = self.identity = signing_identity(self.options.network.timeout)
             signing.check_token(identity.token)
         return identity
 
