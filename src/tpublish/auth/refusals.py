@@ -106,30 +106,18 @@ def _explain(
         lines = (*token, *claim_lines(claims), f"See {TROUBLESHOOTING_URL}")
         return lines, reusable_workflow_explanation(claims)
     if code in _FORM_CODES:
-        lines = _with_token_lines(mismatch_details(claims), token)
+        lines = mismatch_details(claims, token)
     else:
         github, gitlab = _IDENTITY.get(code, (("sub",), ("sub",)))
-        names = gitlab if kind == "GitLab" else github
-        identity = [f"  {name}: {claims.get(name, 'MISSING')}" for name in names]
         lines = (
             "The job's OIDC token (for debugging; not a configuration to copy blindly):",
             *token,
-            *identity,
+            *claim_lines(claims, gitlab if kind == "GitLab" else github),
             f"See {TROUBLESHOOTING_URL}",
         )
     if kind == "GitLab":
         hint = gitlab_hint(code, claims, audience) or hint
     return lines, hint
-
-
-def _with_token_lines(lines: tuple[str, ...], token: list[str]) -> tuple[str, ...]:
-    """``mismatch_details`` with iss/aud/exp put first in its claims block."""
-    marker = next(
-        (i for i, line in enumerate(lines) if line.startswith("Claims in this job")), None
-    )
-    if marker is None:
-        return (*lines, *token)
-    return (*lines[: marker + 1], *token, *lines[marker + 1 :])
 
 
 def token_lines(claims: dict[str, Any], audience: str | None) -> list[str]:
