@@ -141,8 +141,11 @@ def describe_expiry(exp: Any, now: float | None = None) -> str:
     """``1767225600 (2026-01-01T00:00:00Z, expired 3 min ago)``."""
     if not isinstance(exp, (int, float)) or isinstance(exp, bool):
         return "MISSING" if exp is None else str(exp)
+    try:
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))
+    except (OverflowError, ValueError, OSError):  # NaN, infinite, or beyond the platform's clock
+        return str(exp)
     now = time.time() if now is None else now
-    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))
     left = exp - now
     span = _span(abs(left))
     state = f"valid for {span} more" if left > 0 else f"expired {span} ago"
