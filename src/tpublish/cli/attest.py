@@ -71,9 +71,7 @@ class Attesting:
         """Whether this run could sign, as far as is known before the login."""
         if self.mode is not None:
             return self.mode
-        return attestations.requires_trusted_publishing(self.repository.url) and (
-            signing.extra_installed()
-        )
+        return self.repository.is_pypi and signing.extra_installed()
 
     def before_login(self) -> None:
         """``--attest``: every check that needs no index, before the token exchange."""
@@ -98,9 +96,7 @@ class Attesting:
 
     def _not_by_default(self, login: Login) -> str | None:
         """Why this run does not sign by default, or None when it does (gh-action's rule)."""
-        if login.trusted is None or not attestations.requires_trusted_publishing(
-            self.repository.url
-        ):
+        if login.trusted is None or not self.repository.is_pypi:
             return "by default only trusted publishing to PyPI or TestPyPI signs; --attest signs"
         if not signing.extra_installed():
             return f"the Sigstore libraries are not installed: {signing.INSTALL_LINE}"
