@@ -13,6 +13,7 @@ stops the release either way: nothing is uploaded unsigned after a signing failu
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,6 @@ from tpublish.auth.claims import GITHUB_ISSUER, reusable_workflow_warning
 from tpublish.auth.signing_identity import IdentityUnavailable, signing_identity
 from tpublish.dists import attestations
 from tpublish.errors import TPublishError, UploadError
-from tpublish.index.multipart import hash_file
 from tpublish.publish import attest, signing
 from tpublish.untrusted import printable
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tpublish.cli.options import UploadOptions
     from tpublish.dists.attestations import Attested
     from tpublish.dists.distribution import Distribution
+    from tpublish.index.multipart import Digests
     from tpublish.output.console import Console
     from tpublish.publish.signing import Signed, Trust
 
@@ -46,6 +47,7 @@ class Attesting:
         options: UploadOptions,
         repository: Repository,
         dists: list[Distribution],
+        digests: Callable[[Path], Digests],
     ) -> None:
         self.console = console
         self.options = options
@@ -58,13 +60,11 @@ class Attesting:
         self.trust: Trust | None = None
         self.signed_as: dict[Path, str | None] = {}
         self.publisher_claims: dict[str, Any] = {}
-        self._digests: dict[Path, str] = {}
+        self._digests = digests
 
     def sha256(self, path: Path) -> str:
-        """Each file's digest, computed once for the plan and the attestations' checks."""
-        if path not in self._digests:
-            self._digests[path] = hash_file(path).sha256
-        return self._digests[path]
+        """Each file's digest, for the plan and the attestations' checks (read once per run)."""
+        return self._digests(path).sha256
 
     @property
     def may_sign(self) -> bool:

@@ -7,6 +7,7 @@ outcome (``dryrun``).
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from tpublish.cli.target import (
 from tpublish.dists import attestations
 from tpublish.dists.distribution import release_url
 from tpublish.errors import InternalError
+from tpublish.index.multipart import hash_file
 from tpublish.index.remote import Index
 from tpublish.index.retry import RetryPolicy
 from tpublish.output import ci
@@ -63,7 +65,8 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
             "readable and changeable by anyone on the way"
         )
     dists = load_files(console, paths, no_check=options.no_check, pypi=repository.is_pypi)
-    attesting = Attesting(console, options, repository, dists)
+    digests = functools.cache(hash_file)  # each file read once for signing and the dry run
+    attesting = Attesting(console, options, repository, dists, digests)
     # Signing makes the attestations --attestations sends: those are checked once signing is done.
     early = options.attestations and not attesting.may_sign
     attested = load_attestations(console, dists, attesting.sha256) if early else None
@@ -92,7 +95,15 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
 
                 index = Index(client, repository.url)
                 return dry_run(
-                    console, repository, index, dists, login, interactive, options, attesting
+                    console,
+                    repository,
+                    index,
+                    dists,
+                    login,
+                    interactive,
+                    options,
+                    attesting,
+                    digests,
                 )
             if login.source is None:
                 raise no_credential_error(repository)
