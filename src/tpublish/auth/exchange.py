@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -36,9 +36,6 @@ from tpublish.index.retry import RetryPolicy, parse_retry_after
 from tpublish.index.transport import deadline
 from tpublish.redact import register_secret
 from tpublish.untrusted import is_clean_token
-
-if TYPE_CHECKING:
-    import httpx
 
 DEFAULT_LIFETIME = 900.0
 RENEW_MARGIN = 300.0
@@ -157,7 +154,6 @@ class TrustedPublisher:
         self._lifetime = DEFAULT_LIFETIME
         self._exchanged: set[str] = set()
         self._lock = threading.Lock()
-        self.mint_count = 0
         self.retry = retry or RetryPolicy()
 
     def exchange(self) -> MintedToken:
@@ -188,7 +184,6 @@ class TrustedPublisher:
         self._exchanged.add(oidc_token)
         self._lifetime = max(1.0, minted.expires - issued)
         self.minted = minted
-        self.mint_count += 1
         self.on_mint(minted)
         return minted
 
