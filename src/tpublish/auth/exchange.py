@@ -28,7 +28,7 @@ from tpublish.auth.oidc import (
     ambient_token,
     limit,
 )
-from tpublish.auth.refusals import refusal
+from tpublish.auth.refusals import UNEXPECTED, UNEXPECTED_HINT, refusal
 from tpublish.auth.source import Credential
 from tpublish.errors import TrustedPublishingError
 from tpublish.index.http import fetch
@@ -86,8 +86,8 @@ def mint(
         body = None
     if response.status_code >= 500 or response.status_code == 429:
         raise ExchangeUnavailable(
-            f"Token request failed: the index produced an unexpected {response.status_code} response.",
-            hint="the index may be having trouble: wait a little and retry, or check its status page",
+            UNEXPECTED.format(status=response.status_code),
+            hint=UNEXPECTED_HINT,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
     if not response.is_success:

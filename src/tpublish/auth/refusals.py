@@ -61,6 +61,11 @@ _IDENTITY = {
     "not-enabled": (("sub", "repository"), ("sub", "project_path")),
 }
 _FORM_CODES = ("invalid-publisher", "invalid-pending-publisher", "invalid-payload")
+# An answer to the exchange without Warehouse's error envelope (a 5xx, a 429, a proxy's page).
+UNEXPECTED = "Token request failed: the index produced an unexpected {status} response."
+UNEXPECTED_HINT = (
+    "the index may be having trouble: wait a little and retry, or check its status page"
+)
 
 
 def refusal(
@@ -69,10 +74,7 @@ def refusal(
     """The error for a mint-token answer that is not a success (4xx with Warehouse's envelope)."""
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list) or not errors:
-        return TrustedPublishingError(
-            f"Token request failed: the index produced an unexpected {status} response.",
-            hint="the index may be having trouble: wait a little and retry, or check its status page",
-        )
+        return TrustedPublishingError(UNEXPECTED.format(status=status), hint=UNEXPECTED_HINT)
     first = errors[0] if isinstance(errors[0], dict) else {}
     code, description = (
         excerpt(str(first.get("code", "unknown"))),
