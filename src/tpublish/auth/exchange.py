@@ -30,7 +30,7 @@ from tpublish.auth.oidc import (
 )
 from tpublish.auth.refusals import UNEXPECTED, UNEXPECTED_HINT, refusal
 from tpublish.auth.source import Credential
-from tpublish.errors import TrustedPublishingError
+from tpublish.errors import CredentialError, TPublishError, TrustedPublishingError
 from tpublish.index.http import fetch
 from tpublish.index.retry import RetryPolicy, parse_retry_after
 from tpublish.index.transport import deadline
@@ -193,8 +193,8 @@ class TrustedPublisher:
         margin = min(RENEW_MARGIN, self._lifetime / 2)
         return self.clock() + margin >= self.minted.expires
 
-    def current(self) -> Any:
-
+    def current(self) -> Credential:
+        """The minted token as the credential, minted or renewed first when needed."""
         with self._lock:
             if self._needs_renewal():
                 try:
@@ -212,7 +212,7 @@ class TrustedPublisher:
                 kind="trusted-publishing",
             )
 
-    def explain_refusal(self, error: Any) -> Any:
+    def explain_refusal(self, error: CredentialError) -> TPublishError:
         """A refused upload after a failed renewal is the renewal's fault: say that, not just 403."""
         if self.renewal_error is None:
             return error
