@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +201,7 @@ def reusable_workflow_warning(claims: dict[str, Any]) -> str | None:
     )
 
 
-def github_fork_pull_request(env: dict[str, str] | os._Environ[str]) -> bool:
+def github_fork_pull_request(env: Mapping[str, str]) -> bool:
     """True when this GitHub Actions run is a pull request from a fork (GitHub grants no OIDC there)."""
     if env.get("GITHUB_EVENT_NAME") not in (
         "pull_request",

@@ -117,7 +117,7 @@ def limit_for(timeout: float | None) -> float:
     return min(OIDC_DEADLINE, timeout or OIDC_DEADLINE)
 
 
-def detect_provider(env: dict[str, str] | os._Environ[str] | None = None) -> str | None:
+def detect_provider(env: Mapping[str, str] | None = None) -> str | None:
     """The CI provider whose ambient identity ``id`` would use here, or None outside such CI."""
     env = os.environ if env is None else env
     for variable, provider in PROVIDERS:
