@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +63,65 @@ def tpublish_process(
     return Run(completed.returncode, completed.stdout, completed.stderr)
 
 
+def tpublish_started(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start ``python -m tpublish`` as a subprocess with ``env`` added to the environment, its
+    stdout and stderr on pipes, for a test that acts while it runs."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tpublish", *args],
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def tpublish_interrupted(
+    *args: str,
+    ready: Callable[[subprocess.Popen[str]], object],
+    env: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> Run:
+    """Run ``python -m tpublish`` as a subprocess and press Ctrl-C (SIGINT) once ``ready`` returns;
+    the run as it ended. ``ready`` waits for the moment (it may read the process's stderr)."""
+    process = tpublish_started(*args, env=env)
+    try:
+        ready(process)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return Run(process.returncode, stdout, stderr)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds have passed; whether it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def _on_terminal(
+    args: Sequence[str], env: dict[str, str], columns: int, rows: int, timeout: float
+) -> tuple[int, bytes]:
+    """``python -m tpublish ARGS`` with stdout and stderr on a ``columns`` x ``rows``
+    pseudo-terminal: the exit code and everything written to it, control sequences included."""
+    with pseudo_terminal(columns=columns, rows=rows) as (terminal, chunks):
+        completed = subprocess.run(
+            [sys.executable, "-m", "tpublish", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+            timeout=timeout,
+            check=False,
+        )
+    return completed.returncode, b"".join(chunks)
+
+
 def tpublish_on_terminal(
     *args: str, env: dict[str, str] | None = None, columns: int = 160, timeout: float = 120
 ) -> Run:
@@ -68,17 +130,8 @@ def tpublish_on_terminal(
     ``stdout`` of the result is everything written to the terminal, control sequences included.
     """
     full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
-    with pseudo_terminal(columns=columns, rows=50) as (terminal, chunks):
-        completed = subprocess.run(
-            [sys.executable, "-m", "tpublish", *args],
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=terminal,
-            stderr=terminal,
-            timeout=timeout,
-            check=False,
-        )
-    return Run(completed.returncode, b"".join(chunks).decode("utf-8", "replace"), "")
+    code, written = _on_terminal(args, full_env, columns, 50, timeout)
+    return Run(code, written.decode("utf-8", "replace"), "")
 
 
 def tpublish_rendered(
@@ -92,17 +145,8 @@ def tpublish_rendered(
     screen a person would see (played on a terminal emulator), frame by frame."""
     full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
     full_env.pop("COLUMNS", None)  # the terminal's own width, as a person's shell has it
-    with pseudo_terminal(columns=columns, rows=rows) as (terminal, chunks):
-        completed = subprocess.run(
-            [sys.executable, "-m", "tpublish", *args],
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=terminal,
-            stderr=terminal,
-            timeout=timeout,
-            check=False,
-        )
-    return completed.returncode, render(b"".join(chunks), columns, rows)
+    code, written = _on_terminal(args, full_env, columns, rows, timeout)
+    return code, render(written, columns, rows)
 
 
 def upload_release(

@@ -15,6 +15,7 @@ from tpublish.redact import forget_secrets
 
 if TYPE_CHECKING:
     from fakesigstore import FakeSigstore
+    from pypi_proxy import PyPIProxy
 
 # Variables through which a CI provider, twine, tpublish or keyring could change what a test sees.
 _ISOLATED_PREFIXES = (
@@ -104,3 +105,16 @@ def sigstore(index: FakeIndex) -> Iterator[FakeSigstore]:
     with fake_sigstore() as running:
         index.attestation_verifier = index_verifier(running)
         yield running
+
+
+@pytest.fixture
+def pypi(index: FakeIndex, tmp_path: Path) -> Iterator[PyPIProxy]:
+    """``https://upload.pypi.org`` (and pypi.org, test.pypi.org) served by the fake index, for a
+    run given ``pypi.env()`` (see tests/pypi_proxy.py)."""
+    from pypi_proxy import PyPIProxy  # trustme: only for the tests that play PyPI
+
+    proxy = PyPIProxy(index, tmp_path)
+    try:
+        yield proxy
+    finally:
+        proxy.close()

@@ -14,31 +14,27 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import threading
 from pathlib import Path
 
 import trustme
 
 from fakeindex import FakeIndex
-from tlsfront import pump
+from tlsfront import Listener, address, relay
 
 HOSTS = ("upload.pypi.org", "test.pypi.org", "pypi.org")
 PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
 
 
-class PyPIProxy:
+class PyPIProxy(Listener):
     def __init__(self, index: FakeIndex, directory: Path) -> None:
-        host, port = index.url.removeprefix("http://").split(":")
-        self.backend = (host, int(port))
+        self.backend = address(index.url)
         ca = trustme.CA()
         self.ca_pem = directory / "pypi-test-ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_pem))
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(*HOSTS).configure_cert(self.context)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
         self.tunnels: list[str] = []  # host:port of every CONNECT accepted
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
     def env(self) -> dict[str, str]:
         return {
@@ -47,16 +43,7 @@ class PyPIProxy:
             "TPUBLISH_CERT": str(self.ca_pem),
         }
 
-    def close(self) -> None:
-        self.listener.close()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                raw, _ = self.listener.accept()
-                threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
-
-    def _serve(self, raw: socket.socket) -> None:
+    def serve(self, raw: socket.socket) -> None:
         with contextlib.suppress(OSError), raw:
             head = b""
             while b"\r\n\r\n" not in head and len(head) < 8192:
@@ -71,9 +58,4 @@ class PyPIProxy:
                 return
             self.tunnels.append(target)
             raw.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            with (
-                self.context.wrap_socket(raw, server_side=True) as tls,
-                socket.create_connection(self.backend) as plain,
-            ):
-                threading.Thread(target=pump, args=(plain, tls), daemon=True).start()
-                pump(tls, plain)
+            relay(self.context.wrap_socket(raw, server_side=True), self.backend)

@@ -8,7 +8,6 @@ install from it afterwards exactly as a user would.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -219,7 +218,3 @@ def pip_download(simple_url: str, requirement: str, dest: Path, *, binary: bool)
         command.insert(command.index("download") + 1, "--no-build-isolation")
     subprocess.run(command, check=True, env=env, capture_output=True, timeout=120)
     return sorted(dest.iterdir())
-
-
-def have(command: str) -> bool:
-    return shutil.which(command) is not None

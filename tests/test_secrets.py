@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from builders import make_sdist, make_wheel
 from cli_helpers import Run, tpublish, tpublish_process
 from fakeindex import FakeIndex, fake_index
+from fault_helpers import plain_release
 from servers import free_port
 from tpublish.errors import (
     EXIT_CREDENTIALS,
@@ -32,7 +32,6 @@ TOKEN = "canary-token-5e1f9c3a7d2b"
 PASSWORD = "canary-password-8a4c2e6f0b"
 WRONG = "canary-wrong-token-3b7d9f1e"
 USER = "alice"
-PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
 MODES = {
     "text": (),
     "verbose": ("--verbose",),
@@ -70,11 +69,7 @@ def index() -> Iterator[FakeIndex]:
 
 @pytest.fixture
 def dist(tmp_path: Path) -> list[Path]:
-    directory = tmp_path / "dist"
-    return [
-        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-    ]
+    return plain_release(tmp_path)
 
 
 def upload(url: str, files: list[Path], *args: str, env: dict[str, str] | None = None) -> Run:

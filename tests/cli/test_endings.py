@@ -7,29 +7,19 @@ internal error; ``--debug`` shows the traceback of an internal error.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from builders import make_release, make_wheel
-from cli_helpers import tpublish
+from cli_helpers import tpublish, tpublish_started
 from fakeindex import FakeIndex
 from fault_helpers import PLAIN_METADATA
 
 
 def closed_stdout(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run ``python -m tpublish`` with its stdout's reader gone before it writes (``| head``)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tpublish", *args],
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = tpublish_started(*args, env=env)
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # like `head` after the lines it wanted
     stderr = process.stderr.read()

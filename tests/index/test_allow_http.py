@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from builders import make_sdist, make_wheel
 from fakeindex import FakeIndex
+from fault_helpers import plain_release
 from hosts import SKIP_REASON, hosts_file, private_hosts_work, tpublish_seeing
 from tpublish.errors import EXIT_INPUT, EXIT_OK
 
 HOST = "pypi.internal"
-PLAIN = (("Description-Content-Type", "text/markdown"),)
 
 pytestmark = pytest.mark.skipif(not private_hosts_work(), reason=SKIP_REASON)
 
@@ -30,10 +29,7 @@ def hosts(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def dist(tmp_path: Path) -> list[Path]:
-    return [
-        make_wheel(tmp_path / "dist", "demo-pkg", "1.0.0", extra_metadata=PLAIN),
-        make_sdist(tmp_path / "dist", "demo-pkg", "1.0.0", extra_metadata=PLAIN),
-    ]
+    return plain_release(tmp_path)
 
 
 def url_of(index: FakeIndex) -> str:

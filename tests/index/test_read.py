@@ -16,7 +16,7 @@ import pytest
 from builders import make_sdist, make_wheel
 from tpublish.dists.distribution import load_release
 from tpublish.index.http import make_client
-from tpublish.index.read import list_files
+from tpublish.index.read import CannotTell, read_listing
 from tpublish.index.remote import Index
 from tpublish.publish.preflight import DIFFERENT, NEW, SAME, UNKNOWN, look_up
 
@@ -52,9 +52,9 @@ def test_pypi_is_read_through_its_json_api_for_the_release(upload_url: str, base
     page = f"{base}/pypi/demo-pkg/1.0/json"
     client = pypi_answering({page: release_json({"demo_pkg-1.0.tar.gz": "ab" * 32})}, seen)
 
-    listing = list_files(client, upload_url, "demo-pkg", "1.0", ("__token__", "pypi-secret"))
+    listing = read_listing(client, upload_url, "demo-pkg", "1.0", ("__token__", "pypi-secret"))
 
-    assert listing is not None and listing.exists
+    assert listing.exists
     assert listing.url == page
     assert listing.files["demo_pkg-1.0.tar.gz"].sha256 == "ab" * 32
     assert seen == [page]
@@ -63,9 +63,9 @@ def test_pypi_is_read_through_its_json_api_for_the_release(upload_url: str, base
 def test_a_release_pypi_does_not_know_is_an_empty_listing() -> None:
     seen: list[str] = []
 
-    listing = list_files(pypi_answering({}, seen), PYPI, "demo-pkg", "9.9", None)
+    listing = read_listing(pypi_answering({}, seen), PYPI, "demo-pkg", "9.9", None)
 
-    assert listing is not None and not listing.exists and listing.files == {}
+    assert not listing.exists and listing.files == {}
 
 
 @pytest.mark.parametrize("status", [403, 500, 503])
@@ -73,7 +73,8 @@ def test_an_unreadable_pypi_answer_is_cannot_tell(status: int) -> None:
     page = "https://pypi.org/pypi/demo-pkg/1.0/json"
     client = pypi_answering({page: httpx.Response(status, text="oops")}, [])
 
-    assert list_files(client, PYPI, "demo-pkg", "1.0", None) is None
+    with pytest.raises(CannotTell, match=f"{page} answered {status}"):
+        read_listing(client, PYPI, "demo-pkg", "1.0", None)
 
 
 def test_the_json_api_never_gets_the_credential() -> None:
@@ -84,7 +85,7 @@ def test_the_json_api_never_gets_the_credential() -> None:
         return httpx.Response(404)
 
     client = make_client(transport=httpx.MockTransport(handler))
-    list_files(client, PYPI, "demo-pkg", "1.0", ("__token__", "pypi-secret"))
+    read_listing(client, PYPI, "demo-pkg", "1.0", ("__token__", "pypi-secret"))
 
     assert "authorization" not in sent[0].headers  # pypi.org is not the upload host
 

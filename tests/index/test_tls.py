@@ -11,7 +11,6 @@ import contextlib
 import socket
 import ssl
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +19,13 @@ import httpx
 import pytest
 import trustme
 
-from builders import make_release, make_sdist, make_wheel
+from builders import make_release
 from cli_helpers import Run, tpublish
 from fakeindex import FakeIndex, fake_index
+from fault_helpers import assert_index_holds, plain_release
 from servers import PyPIServer, pypiserver
-from tlsfront import TLSFront
+from tlsfront import Listener, TLSFront, address
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_INPUT, EXIT_NETWORK, EXIT_OK
-
-PLAIN_METADATA = (("Description-Content-Type", "text/markdown"),)
 
 
 @dataclass(frozen=True)
@@ -52,8 +50,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def backend(index: FakeIndex) -> tuple[str, int]:
-    host, port = index.url.removeprefix("http://").split(":")
-    return host, int(port)
+    return address(index.url)
 
 
 @contextlib.contextmanager
@@ -83,11 +80,7 @@ def front(pki: Pki, index: FakeIndex) -> Iterator[TLSFront]:
 
 @pytest.fixture
 def dist(tmp_path: Path) -> list[Path]:
-    directory = tmp_path / "dist"
-    return [
-        make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-        make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA),
-    ]
+    return plain_release(tmp_path)
 
 
 def upload(
@@ -110,12 +103,6 @@ def upload(
     )
 
 
-def assert_uploaded(index: FakeIndex, files: list[Path]) -> None:
-    assert sorted(index.files) == sorted(path.name for path in files)
-    for path in files:
-        assert index.files[path.name].data == path.read_bytes()
-
-
 def error_lines(run: Run) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("error:")]
 
@@ -129,7 +116,7 @@ def test_upload_over_https_with_the_ca_given_by_cert(
     run = upload(f"https://127.0.0.1:{front.port}/legacy/", token, dist, "--cert", str(pki.ca_pem))
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_without_the_ca_the_upload_fails_once_and_clearly(
@@ -159,7 +146,7 @@ def test_ca_bundle_from_the_environment_is_honoured(
     )
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 # -- the operating system's trust store (truststore) ---------------------------------------------
@@ -186,7 +173,7 @@ def test_native_tls_with_an_extra_private_ca(
     run = upload(url, token, dist, "--native-tls", "--cert", str(pki.ca_pem))
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_native_tls_without_truststore_installed_says_how_to_get_it(
@@ -234,7 +221,7 @@ def test_client_certificate_authentication(
         )
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_without_the_client_certificate_the_upload_fails_clearly(
@@ -299,8 +286,7 @@ def test_the_client_certificate_alone_uploads(
     pki: Pki, open_server: PyPIServer, tmp_path: Path
 ) -> None:
     files = make_release(tmp_path / "dist", "certified-pkg", "1.0")
-    port = int(open_server.url.rstrip("/").rsplit(":", 1)[1])
-    with gated(pki, ("127.0.0.1", port)) as front:
+    with gated(pki, address(open_server.url)) as front:
         url = f"https://127.0.0.1:{front.port}/"
         run = upload_with(
             url, files, "--cert", str(pki.ca_pem), "--client-cert", str(pki.client_pem), "-v"
@@ -461,7 +447,7 @@ def test_a_plain_http_upload_to_this_machine_loads_no_ca_bundle(
     run = upload(index.upload_url, token, dist, env={"SSL_CERT_FILE": str(bundle)})
 
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 # -- where credentials may go ------------------------------------------------------------------------
@@ -515,24 +501,17 @@ def test_a_redirect_to_another_host_is_not_followed(
 # -- what the index sends cannot send credentials elsewhere (issue 12, class 3) ---------------------
 
 
-class ConnectionCounter:
+class ConnectionCounter(Listener):
     """A listener that counts connections and answers none: a proxy that must not be used."""
 
     def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection, _ = self.listener.accept()
-                self.connections += 1
-                connection.close()
-
-    def close(self) -> None:
-        self.listener.close()
+    def serve(self, connection: socket.socket) -> None:
+        self.connections += 1
+        connection.close()
 
 
 @pytest.fixture
@@ -576,7 +555,7 @@ def test_a_link_to_another_origin_is_followed_without_credentials(
 
         downloads = elsewhere.requests_to(f"/files/{wheel.name}", "GET")
     assert run.exit_code == EXIT_OK, run.output
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
     assert len(downloads) == 1
     assert "authorization" not in downloads[0].headers
     listings = index.requests_to("/simple/demo-pkg/", "GET")  # before the release, and after
@@ -624,7 +603,7 @@ def test_a_loopback_index_is_never_reached_through_a_proxy(
 
     assert run.exit_code == EXIT_OK, run.output
     assert proxy.connections == 0
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_a_loopback_https_index_is_never_reached_through_a_proxy(
@@ -642,7 +621,7 @@ def test_a_loopback_https_index_is_never_reached_through_a_proxy(
 
     assert run.exit_code == EXIT_OK, run.output
     assert proxy.connections == 0
-    assert_uploaded(index, dist)
+    assert_index_holds(index, dist)
 
 
 def test_other_hosts_still_use_the_environments_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

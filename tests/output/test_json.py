@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from builders import make_wheel
-from cli_helpers import Run, tpublish
+from cli_helpers import Run, tpublish, tpublish_interrupted
 from fakeindex import FakeIndex
+from servers import free_port
 from tpublish.errors import (
     EXIT_CREDENTIALS,
     EXIT_INPUT,
@@ -38,12 +36,6 @@ def one_document(run: Run) -> dict[str, Any]:
     assert isinstance(document, dict)
     assert document["exit_code"] == run.exit_code, document
     return document
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_no_credential(index: FakeIndex, dist: Path) -> None:
@@ -106,7 +98,7 @@ def test_no_file_matches(tmp_path: Path) -> None:
 
 
 def test_network_failure(token: str, dist: Path) -> None:
-    url = f"http://127.0.0.1:{closed_port()}/legacy/"
+    url = f"http://127.0.0.1:{free_port()}/legacy/"
 
     run = tpublish(
         "upload",
@@ -189,41 +181,22 @@ def test_auth_with_a_bad_config_file(tmp_path: Path) -> None:
 def test_ctrl_c_before_the_upload(index: FakeIndex, dist: Path) -> None:
     """Interrupted while the keyring does not answer: the document says so, exit code 130."""
     env = {
-        **os.environ,
         "PYTHONPATH": os.pathsep.join([str(TESTS.parent / "src"), str(TESTS)]),
         "PYTHON_KEYRING_BACKEND": "keyring_backend.HangingBackend",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tpublish",
-            "upload",
-            "--json",
-            "--repository-url",
-            index.upload_url,
-            str(dist / "*"),
-        ],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+
+    def warned(process: subprocess.Popen[str]) -> None:
         assert process.stderr is not None
         # The checks' warnings come just before the credential is looked for.
         assert process.stderr.readline().startswith("warning: ")
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
-    run = Run(process.returncode, stdout, stderr)
-    assert run.exit_code == EXIT_INTERRUPTED, stderr
+    run = tpublish_interrupted(
+        "upload", "--json", "--repository-url", index.upload_url, str(dist / "*"),
+        ready=warned, env=env,
+    )  # fmt: skip
+
+    assert run.exit_code == EXIT_INTERRUPTED, run.stderr
     document = one_document(run)
     assert document["interrupted"] is True
-    assert "Traceback" not in stderr
+    assert "Traceback" not in run.stderr
     assert not index.uploads

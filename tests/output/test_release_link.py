@@ -7,52 +7,33 @@ Release pages exist only on PyPI and TestPyPI, so tpublish is pointed at
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from builders import make_sdist, make_wheel
-from cli_helpers import Run, tpublish
+from cli_helpers import Run, tpublish, tpublish_interrupted, wait_until
 from fakeindex import FakeIndex
-from pypi_proxy import PyPIProxy
+from fault_helpers import plain_release
+from pypi_proxy import PYPI_UPLOAD_URL, PyPIProxy
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UPLOAD
 from tpublish.output import ci
 from tpublish.publish.report import FileResult, Report
 
-PYPI = "https://upload.pypi.org/legacy/"
 LINK = "https://pypi.org/project/demo-pkg/1.0.0/"
-PLAIN = (("Description-Content-Type", "text/markdown"),)
-
-
-@pytest.fixture
-def pypi(index: FakeIndex, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment that sends tpublish's PyPI traffic to the fake index."""
-    proxy = PyPIProxy(index, tmp_path)
-    try:
-        yield proxy.env()
-    finally:
-        proxy.close()
 
 
 @pytest.fixture
 def dist(tmp_path: Path) -> Path:
-    directory = tmp_path / "dist"
-    make_wheel(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN)
-    make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN)
-    return directory
+    plain_release(tmp_path)
+    return tmp_path / "dist"
 
 
 def upload(env: dict[str, str], token: str, dist: Path, *args: str) -> Run:
     return tpublish(
         "upload",
         "--repository-url",
-        PYPI,
+        PYPI_UPLOAD_URL,
         "--token",
         token,
         "--retry-backoff",
@@ -68,11 +49,11 @@ def in_github(summary: Path) -> dict[str, str]:
 
 
 def test_the_link_appears_when_every_file_is_uploaded(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     summary = tmp_path / "summary.md"
 
-    run = upload({**pypi, **in_github(summary)}, index.add_api_token(), dist)
+    run = upload({**pypi.env(), **in_github(summary)}, index.add_api_token(), dist)
 
     assert run.exit_code == EXIT_OK, run.output
     assert sorted(index.files) == sorted(p.name for p in dist.iterdir())
@@ -81,15 +62,17 @@ def test_the_link_appears_when_every_file_is_uploaded(
 
 
 def test_the_link_appears_when_files_were_already_there(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     token = index.add_api_token()
     wheel = next(dist.glob("*.whl"))
-    first = tpublish("upload", "--repository-url", PYPI, "--token", token, str(wheel), env=pypi)
+    first = tpublish(
+        "upload", "--repository-url", PYPI_UPLOAD_URL, "--token", token, str(wheel), env=pypi.env()
+    )
     assert first.exit_code == EXIT_OK, first.output
     summary = tmp_path / "summary.md"
 
-    run = upload({**pypi, **in_github(summary)}, token, dist, "--skip-existing", "--json")
+    run = upload({**pypi.env(), **in_github(summary)}, token, dist, "--skip-existing", "--json")
 
     assert run.exit_code == EXIT_OK, run.output
     assert '"outcome": "skipped"' in run.stdout and '"outcome": "uploaded"' in run.stdout
@@ -98,12 +81,12 @@ def test_the_link_appears_when_files_were_already_there(
 
 
 def test_no_link_after_a_failure(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     index.faults.add("/legacy/", "status", code=400, reason="Invalid value for classifiers.")
     summary = tmp_path / "summary.md"
 
-    run = upload({**pypi, **in_github(summary)}, index.add_api_token(), dist)
+    run = upload({**pypi.env(), **in_github(summary)}, index.add_api_token(), dist)
 
     assert run.exit_code == EXIT_UPLOAD
     assert "**failed**" in summary.read_text()  # the summary was written, without the link
@@ -111,35 +94,23 @@ def test_no_link_after_a_failure(
 
 
 def test_no_link_after_an_interruption(
-    index: FakeIndex, pypi: dict[str, str], dist: Path, tmp_path: Path
+    index: FakeIndex, pypi: PyPIProxy, dist: Path, tmp_path: Path
 ) -> None:
     summary = tmp_path / "summary.md"
     index.faults.add("/legacy/", "stall", method="POST", seconds=60)  # the first file hangs
-    env = {**os.environ, **pypi, **in_github(summary), "TPUBLISH_TOKEN": index.add_api_token()}
-    command = [sys.executable, "-m", "tpublish", "upload", "--repository-url", PYPI]
-    process = subprocess.Popen(
-        [*command, "--no-progress", str(dist / "*")],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not index.uploads and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert index.uploads, "the upload never started"
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    env = {**pypi.env(), **in_github(summary), "TPUBLISH_TOKEN": index.add_api_token()}
 
-    assert process.returncode == EXIT_INTERRUPTED, stderr
+    def started(_process: subprocess.Popen[str]) -> None:
+        assert wait_until(lambda: bool(index.uploads)), "the upload never started"
+
+    run = tpublish_interrupted(
+        "upload", "--repository-url", PYPI_UPLOAD_URL, "--no-progress", str(dist / "*"),
+        ready=started, env=env,
+    )  # fmt: skip
+
+    assert run.exit_code == EXIT_INTERRUPTED, run.stderr
     assert "interrupted" in summary.read_text()
-    assert "pypi.org/project" not in stdout + stderr + summary.read_text()
+    assert "pypi.org/project" not in run.output + summary.read_text()
     assert not index.files
 
 
@@ -152,12 +123,14 @@ def test_no_link_when_an_outcome_is_not_on_the_index(dist: Path) -> None:
     dists = load_release([str(dist / "*")])
     for outcome in ("failed", "not attempted", "interrupted", "uncertain"):
         report = Report(
-            PYPI,
+            PYPI_UPLOAD_URL,
             [FileResult(dists[0], "uploaded"), FileResult(dists[1], outcome)],
             release_urls=[LINK],
         )
         assert release_links(report) == []
         assert LINK not in ci.summary_markdown(report)
-    complete = Report(PYPI, [FileResult(d, "skipped") for d in dists], release_urls=[LINK])
+    complete = Report(
+        PYPI_UPLOAD_URL, [FileResult(d, "skipped") for d in dists], release_urls=[LINK]
+    )
     assert release_links(complete) == [LINK]
     assert f"Release: [{LINK}]({LINK})" in ci.summary_markdown(complete)

@@ -14,7 +14,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from builders import make_wheel
-from cli_helpers import tpublish_rendered
+from cli_helpers import tpublish_rendered, wait_until
 from fakeindex import FakeIndex
 from terminal import pseudo_terminal, render
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_OK
@@ -159,9 +158,7 @@ def test_after_ctrl_c_the_last_frame_agrees_with_the_table(
             command, env=env, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal
         )
         try:
-            deadline = time.monotonic() + 60
-            while (len(index.files) < 1 or len(index.uploads) < 2) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(lambda: len(index.files) >= 1 and len(index.uploads) >= 2, timeout=60)
             assert len(index.uploads) >= 2, "the second upload never started"
             process.send_signal(signal.SIGINT)
             process.wait(30)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ from sign_helpers import verify_received as verified
 from tpublish.errors import EXIT_CREDENTIALS, EXIT_OK
 
 WHEEL, SDIST = "demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"
-
-
-@pytest.fixture
-def pypi(index: FakeIndex, tmp_path: Path) -> Iterator[PyPIProxy]:
-    proxy = PyPIProxy(index, tmp_path)
-    yield proxy
-    proxy.close()
 
 
 def upload_to_pypi(pypi: PyPIProxy, dist: Path, *args: str, env: dict[str, str]) -> Run:

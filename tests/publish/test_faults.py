@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from builders import make_sdist, make_wheel
-from cli_helpers import Run
+from cli_helpers import Run, tpublish_interrupted, wait_until
 from fakeindex import FakeIndex, RecordedRequest
 from fault_helpers import (
     EXISTS,
@@ -34,6 +31,7 @@ from fault_helpers import (
     plain_release,
     publish,
 )
+from tlsfront import Listener, address
 from tpublish.errors import EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_OK, EXIT_UPLOAD
 
 
@@ -216,7 +214,7 @@ def test_a_400_is_never_retried(index: FakeIndex, token: str, dist: list[Path]) 
 # -- odd answers ---------------------------------------------------------------------------------------
 
 
-class TruncatingRelay:
+class TruncatingRelay(Listener):
     """A TCP relay to ``backend`` that cuts the answers to the first ``cuts`` uploads (POSTs) after
     ``keep`` bytes and closes their connection; reads (the pre-flight look-up) pass whole.
 
@@ -226,19 +224,12 @@ class TruncatingRelay:
 
     def __init__(self, backend: tuple[str, int], *, keep: int, cuts: int = 1) -> None:
         self.backend, self.keep, self.cuts = backend, keep, cuts
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/legacy/"
         self.truncated = 0
         self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/legacy/"
 
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                client, _ = self.listener.accept()
-                threading.Thread(target=self._relay, args=(client,), daemon=True).start()
-
-    def _relay(self, client: socket.socket) -> None:
+    def serve(self, client: socket.socket) -> None:
         cut = threading.Event()  # set once this connection carries an upload to cut
         with client, socket.create_connection(self.backend) as server:
             threading.Thread(target=self._requests, args=(client, server, cut), daemon=True).start()
@@ -276,16 +267,12 @@ class TruncatingRelay:
         with contextlib.suppress(OSError):
             source.shutdown(socket.SHUT_RDWR)
 
-    def close(self) -> None:
-        self.listener.close()
-
 
 @pytest.mark.parametrize("keep", [12, 60], ids=["in-status-line", "in-headers"])
 def test_a_truncated_answer_is_retried_and_the_file_stored_once(
     index: FakeIndex, token: str, dist: list[Path], keep: int
 ) -> None:
-    host, port = index.url.removeprefix("http://").split(":")
-    relay = TruncatingRelay((host, int(port)), keep=keep)
+    relay = TruncatingRelay(address(index.url), keep=keep)
     try:
         run, report = publish(index, token, dist, url=relay.url)
     finally:
@@ -409,34 +396,25 @@ def test_ctrl_c_during_a_stalled_upload_reports_each_file_and_exits_130(
     sdist = make_sdist(directory, "demo-pkg", "1.0.0", extra_metadata=PLAIN_METADATA)
     index.faults.add("/legacy/", "stall", method=POST, seconds=0)  # the first wheel goes through
     index.faults.add("/legacy/", "stall", method=POST, seconds=60)  # the second one hangs
-    command = [sys.executable, "-m", "tpublish", "upload", "--repository-url", index.upload_url]
-    command += ["--json", "--no-progress", "--timeout", "60", "--concurrency", "1"]
-    process = subprocess.Popen(
-        [*command, str(directory / "*")],
-        env={**os.environ, "TPUBLISH_TOKEN": token},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while len(index.uploads) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+    interrupted = 0.0
+
+    def second_started(_process: subprocess.Popen[str]) -> None:
+        nonlocal interrupted
+        wait_until(lambda: len(index.uploads) >= 2)
         assert len(index.uploads) == 2, "the second upload never started"
         time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
         interrupted = time.monotonic()
-        stdout, stderr = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
-    assert process.returncode == EXIT_INTERRUPTED, stderr
+    run = tpublish_interrupted(
+        "upload", "--repository-url", index.upload_url, "--json", "--no-progress",
+        "--timeout", "60", "--concurrency", "1", str(directory / "*"),
+        ready=second_started, env={"TPUBLISH_TOKEN": token}, timeout=20,
+    )  # fmt: skip
+
+    assert run.exit_code == EXIT_INTERRUPTED, run.stderr
     assert time.monotonic() - interrupted < 5  # not the 60 s read timeout
-    assert "Traceback" not in stderr
-    report = json.loads(stdout)
+    assert "Traceback" not in run.stderr
+    report = json.loads(run.stdout)
     assert report["interrupted"] is True
     assert report["exit_code"] == EXIT_INTERRUPTED
     assert outcomes(report) == {

@@ -18,7 +18,7 @@ import trustme
 from cli_helpers import Run
 from fakeindex import FakeIndex
 from hosts import SKIP_REASON, hosts_file, private_hosts_work, tpublish_seeing
-from tlsfront import TLSFront
+from tlsfront import TLSFront, address
 from tp_helpers import github_env
 from tpublish.errors import EXIT_OK
 
@@ -49,8 +49,7 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
 def front(ca: tuple[trustme.CA, Path], index: FakeIndex) -> Iterator[TLSFront]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca[0].issue_cert(*NAMES).configure_cert(context)
-    host, port = index.url.removeprefix("http://").split(":")
-    running = TLSFront(context, (host, int(port)))
+    running = TLSFront(context, address(index.url))
     try:
         yield running
     finally:

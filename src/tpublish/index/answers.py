@@ -6,7 +6,7 @@ then a JSON ``message``/``detail``, then the text of an HTML page, then the firs
 A proxy's own page (nginx's "413 Request Entity Too Large" and its signature) says only its status.
 
 Everything here is outside text: it is masked (``redact``), then neutralised (``untrusted``), then
-shortened, in that order. ``success_doubt`` tells an upload API's 2xx (Warehouse, pypiserver and
+shortened, in that order (``redact.excerpt``). ``success_doubt`` tells an upload API's 2xx (Warehouse, pypiserver and
 devpi answer with an empty body, or devpi with its own JSON) from a 2xx that proves nothing: a web
 page (a proxy, a captive portal, a URL that is not the upload API) or a JSON error.
 """
@@ -19,8 +19,7 @@ import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from tpublish.redact import redact, shorten
-from tpublish.untrusted import neutralise
+from tpublish.redact import excerpt, redact
 
 if TYPE_CHECKING:
     import httpx
@@ -132,7 +131,7 @@ def _tidy(text: str, status: int) -> str:
     prefix = f"{status} {_standard_phrase(status)}".strip()
     while prefix and text.startswith(prefix):
         text = text[len(prefix) :].strip(" :-")
-    return shorten(neutralise(shorten(text, 4 * MAX_MESSAGE)), MAX_MESSAGE)
+    return excerpt(text, MAX_MESSAGE)
 
 
 def server_message(response: httpx.Response) -> str:

@@ -9,7 +9,6 @@ Every request has an overall deadline (``transport``), every answer is read up t
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import platform
 import ssl
@@ -23,6 +22,9 @@ import httpx
 from tpublish import __version__
 from tpublish.errors import InputError
 from tpublish.index.transport import Transport
+
+# Exported from here too: the clear-text rule below is stated in its terms (and callers use both).
+from tpublish.index.transport import is_loopback as is_loopback
 
 USER_AGENT = (
     f"tpublish/{__version__} ({platform.system().lower() or 'unknown'}; "
@@ -149,9 +151,7 @@ def make_client(
     )
     if transport is None:
         config = tls or TLSConfig()
-        ours = Transport(
-            lambda: ssl_context(config), limits, total=timeouts.overall, is_loopback=is_loopback
-        )
+        ours = Transport(lambda: ssl_context(config), limits, total=timeouts.overall)
         if tls_now:
             ours.tls_context()
         transport = ours
@@ -220,16 +220,4 @@ def same_origin(url: str, other: str) -> bool:
     try:
         return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
     except ValueError:  # a port that is not a number
-        return False
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for ``localhost`` and loopback addresses: this machine, where plain http is safe."""
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
         return False

@@ -38,7 +38,8 @@ def new_hashers() -> tuple[Any, Any]:
 
 
 def hash_file(path: Path) -> Digests:
-    """Read ``path`` once and return its digests (for dry runs and skip-existing checks)."""
+    """Read ``path`` once and return its digests, where they are needed before (or without) an
+    upload: comparing with the index's copy, a dry run, signing an attestation."""
     sha256, blake2 = new_hashers()
     try:
         with path.open("rb") as stream:

@@ -1,12 +1,12 @@
 """What the index already holds: PyPI's JSON API, the simple API (JSON or HTML), a download.
 
 Used to decide whether a file of the same name on the index is ours, by its sha256: before the
-first byte of a release is sent (``list_files``: one listing per release on PyPI, per project
-elsewhere), and whenever an upload's answer cannot be taken at its word (``find_file``). Three
-answers: the file as listed (``RemoteFile``), None when a listing was read and does not show it
-(or the index has no such project: every place answered 404), and ``CannotTell`` when the index
-offers nothing to read (a listing refused, too big or unreadable, a download refused). Never an
-error of the release: the caller decides what each means.
+first byte of a release is sent, and whenever an upload's answer cannot be taken at its word
+(``publish.preflight``). ``read_listing`` reads one listing per release on PyPI, per project
+elsewhere: the files it lists (an empty listing where the index has no such project: every place
+answered 404), or ``CannotTell`` when the index offers nothing to read (a listing refused, too big
+or unreadable; a download refused). Never an error of the release: the caller decides what each
+means.
 
 Bounded like every request (``transport``), and in memory: an HTML listing is parsed as it
 arrives (at most ``HTML_CAP`` bytes, ``MAX_LINKS`` files), a JSON listing is read up to
@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from packaging.utils import canonicalize_name
 
-from tpublish.index.http import bounded_response, same_origin
+from tpublish.index.http import bounded_response, fetch, same_origin
 from tpublish.index.multipart import Digests, new_hashers
 from tpublish.index.transport import deadline
 
@@ -59,7 +59,7 @@ class RemoteFile:
     """A file the index already has."""
 
     filename: str
-    sha256: str | None
+    sha256: str | None  # lower-case hex, as listed; None: listed without one
     url: str
 
 
@@ -83,20 +83,11 @@ def lists_releases(upload_url: str) -> bool:
     return pypi_web_base(upload_url) is not None
 
 
-def list_files(
-    client: httpx.Client, upload_url: str, project: str, version: str, auth: BasicAuth | None
-) -> Listing | None:
-    """What the index lists for ``project`` (``version`` too, on PyPI); None: it cannot be read."""
-    try:
-        return read_listing(client, upload_url, project, version, auth)
-    except CannotTell:
-        return None
-
-
 def read_listing(
     client: httpx.Client, upload_url: str, project: str, version: str, auth: BasicAuth | None
 ) -> Listing:
-    """``list_files``, raising ``CannotTell`` (with why) where it cannot be read."""
+    """What the index lists for ``project`` (``version`` too, on PyPI); raises ``CannotTell``
+    (saying why) where no listing can be read."""
     base = pypi_web_base(upload_url)
     if base is not None:
         url = f"{base}/pypi/{project}/{version}/json"
@@ -117,21 +108,6 @@ def read_listing(
         + "; ".join(exc.reason for exc in refusals)
         + ")"
     )
-
-
-def find_file(
-    client: httpx.Client,
-    upload_url: str,
-    project: str,
-    version: str,
-    filename: str,
-    auth: BasicAuth | None,
-) -> RemoteFile | None:
-    """The index's file named ``filename`` of ``project``; None when its listing shows none.
-
-    Raises ``CannotTell`` when no listing could be read.
-    """
-    return read_listing(client, upload_url, project, version, auth).files.get(filename)
 
 
 def _again_if_dropped(look: Callable[[], T], tries: int = 3) -> T:
@@ -186,22 +162,21 @@ def _for(auth: BasicAuth | None, url: str, upload_url: str) -> BasicAuth | None:
     return auth if same_origin(url, upload_url) else None
 
 
-def _get(
-    client: httpx.Client, url: str, auth: BasicAuth | None, *, accept: str, cap: int
-) -> httpx.Response:
-    # PyPI redirects a name to its project's own spelling; no credentials go with this request.
-    redirects = auth is None
+def _json_api_listing(client: httpx.Client, url: str) -> Listing:
     try:
-        with client.stream(
-            "GET", url, headers={"Accept": accept}, auth=auth, follow_redirects=redirects
-        ) as streamed:
-            return bounded_response(streamed, cap)
+        # No credential goes to the JSON API: it may follow PyPI's redirect from a name to the
+        # project's own spelling.
+        response = fetch(
+            client,
+            "GET",
+            url,
+            cap=JSON_CAP,
+            headers={"Accept": "application/json"},
+            auth=None,
+            follow_redirects=True,
+        )
     except httpx.HTTPError as exc:
         raise CannotTell(f"{url}: {type(exc).__name__}") from exc
-
-
-def _json_api_listing(client: httpx.Client, url: str) -> Listing:
-    response = _get(client, url, None, accept="application/json", cap=JSON_CAP)
     if response.status_code == 404:
         return Listing({}, url, exists=False)  # no such release: no such file
     if response.status_code != 200 or response.extensions.get("tpublish.truncated"):

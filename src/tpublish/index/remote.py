@@ -10,13 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tpublish.index.read import (
-    CannotTell,
-    download_digests,
-    find_file,
-    list_files,
-    lists_releases,
-)
+from tpublish.index.read import CannotTell, download_digests, lists_releases, read_listing
 from tpublish.index.upload import upload_file
 
 if TYPE_CHECKING:
@@ -44,13 +38,9 @@ class Index:
     ) -> Sent:
         return upload_file(self.client, self.upload_url, path, fields, auth, on_chunk=on_chunk)
 
-    def find(
-        self, project: str, version: str, filename: str, auth: BasicAuth | None
-    ) -> RemoteFile | None:
-        return find_file(self.client, self.upload_url, project, version, filename, auth)
-
-    def list_files(self, project: str, version: str, auth: BasicAuth | None) -> Listing | None:
-        return list_files(self.client, self.upload_url, project, version, auth)
+    def listing(self, project: str, version: str, auth: BasicAuth | None) -> Listing:
+        """The files listed for ``project`` (``version`` on PyPI); raises ``CannotTell``."""
+        return read_listing(self.client, self.upload_url, project, version, auth)
 
     @property
     def lists_releases(self) -> bool:

@@ -63,9 +63,6 @@ class RetryPolicy:
     max_backoff: float = 60.0
     max_wait: float = MAX_TOTAL_WAIT
 
-    def may_retry(self, attempts: int) -> bool:
-        return attempts <= self.retries
-
     def wait(self, attempt: int, retry_after: float | None, waited: float = 0.0) -> float:
         """Seconds to wait after failed ``attempt`` (1-based), ``waited`` seconds waited so far.
 
@@ -81,6 +78,24 @@ class RetryPolicy:
         if waited + delay > self.max_wait:
             raise GiveUp(f"gave up after waiting {waited:.0f} s in all for this request")
         return delay
+
+    def next_wait(self, tries: int, error: Exception, waited: float) -> float | None:
+        """Seconds to wait before another try after ``tries`` tries, the last failing with
+        ``error`` (its ``retry_after``, if any, is the index's wish), ``waited`` seconds waited
+        so far; None when there is to be no other try.
+
+        When the reason is that waiting would take too long, a ``TPublishError`` says so in its
+        message (the retry loop then raises it as the failure).
+        """
+        if tries > self.retries:
+            return None
+        try:
+            return self.wait(tries, getattr(error, "retry_after", None), waited)
+        except GiveUp as give_up:
+            if isinstance(error, TPublishError):
+                error.message = f"{error.message} ({give_up.reason})"
+                error.args = (error.message,)
+            return None
 
     def call(
         self,
@@ -101,17 +116,8 @@ class RetryPolicy:
             try:
                 return attempt()
             except transient as exc:
-                if not self.may_retry(tries):
-                    raise
-                reason: str | None = None
-                try:
-                    delay = self.wait(tries, getattr(exc, "retry_after", None), waited)
-                except GiveUp as give_up:
-                    delay, reason = 0.0, give_up.reason
-                if reason is not None:
-                    if isinstance(exc, TPublishError):
-                        exc.message = f"{exc.message} ({reason})"
-                        exc.args = (exc.message,)
+                delay = self.next_wait(tries, exc, waited)
+                if delay is None:
                     raise  # the transient failure itself
                 sleep(delay)
                 waited += delay

@@ -20,6 +20,7 @@ holds a context that trusts no certificate at all, so TLS through it could only 
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 import threading
 import time
@@ -181,11 +182,9 @@ class Transport(httpx.BaseTransport):
         limits: httpx.Limits,
         *,
         total: float,
-        is_loopback: Any,
     ) -> None:
         self._tls, self._limits, self._total = tls, limits, total
         self._context: ssl.SSLContext | None = None
-        self._is_loopback = is_loopback
         self._plain: httpx.HTTPTransport | None = None  # direct http: never does TLS
         self._direct: httpx.HTTPTransport | None = None  # direct https
         self._proxied: dict[str, httpx.HTTPTransport] = {}
@@ -198,7 +197,7 @@ class Transport(httpx.BaseTransport):
             return self._context
 
     def _for(self, url: httpx.URL) -> httpx.HTTPTransport:
-        proxy = None if self._is_loopback(url.host) else environment_proxy(url.scheme, url.host)
+        proxy = None if is_loopback(url.host) else environment_proxy(url.scheme, url.host)
         with self._lock:
             if proxy is not None:
                 if proxy not in self._proxied:
@@ -241,3 +240,15 @@ def environment_proxy(scheme: str, host: str) -> str | None:
     if not proxy or urllib.request.proxy_bypass(host):
         return None
     return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for ``localhost`` and loopback addresses: this machine, where plain http is safe."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

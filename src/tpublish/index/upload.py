@@ -16,7 +16,6 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -29,13 +28,10 @@ from tpublish.index.answers import (
     standard_phrase,
     success_doubt,
 )
-from tpublish.index.http import ANSWER_CAP, bounded_response
+from tpublish.index.http import fetch
 from tpublish.index.multipart import Digests, StreamingForm
 from tpublish.index.retry import parse_retry_after
 from tpublish.index.transport import deadline
-
-if TYPE_CHECKING:
-    import httpx
 
 BasicAuth = tuple[str, str]  # (username, password) as the index's HTTP basic auth wants them
 
@@ -101,15 +97,15 @@ def upload_file(
             "Accept": "application/json, text/plain;q=0.9, text/html;q=0.8, */*;q=0.1",
         }
         try:
-            with client.stream(
+            response = fetch(
+                client,
                 "POST",
                 upload_url,
                 content=iter(form),
                 headers=headers,
                 # No pair: no Authorization header (the client itself never has one).
                 auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
-            ) as streamed:
-                response = bounded_response(streamed, ANSWER_CAP)
+            )
         except httpx.TimeoutException as exc:
             raise RetryableError(
                 f"the index did not answer in time ({type(exc).__name__})",

@@ -10,7 +10,7 @@ section), written whole when the file is done, since files upload concurrently. 
 this is written.
 
 The markers are ours; every piece of text placed between them is masked and neutralised first
-(``untrusted``), so outside text can neither end a group early, nor issue a command of its own,
+(``text.safe``), so outside text can neither end a group early, nor issue a command of its own,
 nor carry a control sequence into the log.
 """
 
@@ -27,8 +27,8 @@ from urllib.parse import quote
 
 from tpublish.output.streams import write
 from tpublish.output.summary import release_links
-from tpublish.output.text import result_line, retry_line
-from tpublish.publish.report import Finished, Retrying, Started
+from tpublish.output.text import result_line, safe
+from tpublish.publish.report import Finished, Started
 from tpublish.redact import redact
 from tpublish.units import human_size
 from tpublish.untrusted import neutralise
@@ -66,11 +66,6 @@ def escape_property(value: str) -> str:
     return escape(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def _clean(text: str) -> str:
-    """Outside text for a place in a CI log: secrets masked, control and commands neutralised."""
-    return neutralise(redact(text), multiline=True)
-
-
 def mask(secret: str, stream: TextIO | None = None) -> None:
     """Ask the GitHub runner to hide ``secret`` in the job log (no-op outside GitHub Actions).
 
@@ -90,7 +85,7 @@ def annotate(
     if not in_github_actions():
         return
     where = f" file={escape_property(neutralise(file))}" if file else ""
-    write(stream or sys.stdout, f"::{level}{where}::{escape(_clean(message))}\n")
+    write(stream or sys.stdout, f"::{level}{where}::{escape(safe(message))}\n")
 
 
 def append_step_summary(markdown: str) -> None:
@@ -117,8 +112,8 @@ def folded(
     style: str, title: str, lines: Sequence[str], *, key: str, started: float, ended: float
 ) -> str:
     """One collapsible block of log lines: a GitHub group, or a collapsed GitLab section."""
-    title = neutralise(redact(title))
-    body = "".join(f"{neutralise(redact(line))}\n" for line in lines)
+    title = safe(title, multiline=False)
+    body = "".join(f"{safe(line, multiline=False)}\n" for line in lines)
     if style == GITHUB:
         return f"::group::{escape(title)}\n{body}::endgroup::\n"
     name = section_name(key)
@@ -129,7 +124,7 @@ def folded(
 
 
 class FoldedUploadLog:
-    """Upload events as one folded block per file; retries are said at once, unfolded."""
+    """Upload events as one folded block per file (a retry is the console's warning, unfolded)."""
 
     def __init__(self, style: str, write: Callable[[str], None]) -> None:
         self.style, self.write = style, write
@@ -138,8 +133,6 @@ class FoldedUploadLog:
     def handle(self, event: Event) -> None:
         if isinstance(event, Started):
             self._started[event.dist.path] = time.time()
-        elif isinstance(event, Retrying):
-            self.write(f"warning: {neutralise(redact(retry_line(event)))}\n")
         elif isinstance(event, Finished):
             self.write(self.block(event.result))
 
@@ -220,7 +213,7 @@ def trusted_publishing_nudge(upload_url: str, projects: Sequence[str]) -> str | 
 
 
 def _cell(text: str) -> str:
-    return neutralise(redact(text)).replace("|", "\\|")
+    return safe(text, multiline=False).replace("|", "\\|")
 
 
 def summary_markdown(report: Report) -> str:

@@ -1,12 +1,12 @@
 """The two output streams of a command run: diagnostics on stderr, the result on stdout.
 
-Every string passes through ``redact`` and then ``untrusted.neutralise`` on its way out: no secret,
-no control sequence, no line a CI runner would obey, whichever path the text came by (our own
-words pass unchanged). Only ``write_raw`` writes as is, for the CI markers ``output.ci`` builds
-around text it has neutralised itself. In a terminal, rich renders styles and wraps at the
-terminal's width; in a log, lines are written plain (rich's layout costs time and adds nothing
-there, and rich is not even loaded when neither stream can be a terminal). A reader that goes
-away (``| head``) ends the output, not the run (``streams``).
+Every string passes through ``text.safe`` (``redact``, then ``untrusted.neutralise``) on its way
+out: no secret, no control sequence, no line a CI runner would obey, whichever path the text came
+by (our own words pass unchanged). Only ``write_raw`` writes as is, for the CI markers
+``output.ci`` builds around text it has made safe itself. In a terminal, rich renders styles and
+wraps at the terminal's width; in a log, lines are written plain (rich's layout costs time and
+adds nothing there, and rich is not even loaded when neither stream can be a terminal). A reader
+that goes away (``| head``) ends the output, not the run (``streams``).
 
 ``--json``: stdout carries exactly one JSON document per run. A command stages it with
 ``emit_json`` (once: a second call is a bug), the error boundary merges an error into it, and
@@ -21,13 +21,13 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from tpublish.output import ci
 from tpublish.output.logprogress import LogProgress, ticking
-from tpublish.output.streams import reader_gone, unless_gone
+from tpublish.output.streams import reader_gone, unless_gone, write
 from tpublish.output.summary import (
     plain_table,
     release_links,
@@ -35,7 +35,14 @@ from tpublish.output.summary import (
     rich_table,
     summary_rows,
 )
-from tpublish.output.text import files_named, grouped, rerun_hint, result_line, retry_line
+from tpublish.output.text import (
+    files_named,
+    grouped,
+    rerun_hint,
+    result_line,
+    retry_line,
+    safe,
+)
 from tpublish.publish.report import Finished, Retrying
 from tpublish.redact import redact
 from tpublish.untrusted import neutralise
@@ -50,11 +57,6 @@ if TYPE_CHECKING:
 # "##[" (a GitHub runner command anywhere in a line) and GitLab's section markers, in JSON.
 _RUNNER_IN_JSON = re.compile(r"##\[|section_(?:start|end):")
 _JSON_ESCAPES = {"[": "\\u005b", ":": "\\u003a"}
-
-
-def safe(text: str, *, multiline: bool = True) -> str:
-    """``text`` as it may be shown: secrets masked, then made safe for a terminal and a CI log."""
-    return neutralise(redact(text), multiline=multiline)
 
 
 def _rich_console(*, stderr: bool) -> RichConsole:
@@ -133,15 +135,21 @@ class Console:
             console.width = 200
         return console
 
+    def _line(self, text: str, style: str | None = None, *, stdout: bool = False) -> None:
+        """One line, already safe, on stderr (or stdout). A terminal's goes through rich (styles,
+        wrapped at its width); a log's is written as rich would write it there: the text as it
+        is (no styles to render, no need for rich's layout)."""
+        stream = sys.stdout if stdout else sys.stderr
+        if self.out_is_terminal if stdout else self.err_is_terminal:
+            with unless_gone(stream):
+                (self.out if stdout else self.err).print(_styled(text, style))
+        else:
+            write(stream, text + "\n")
+
     # Diagnostics (stderr) ---------------------------------------------------------------------
     def _say(self, text: str, style: str | None = None) -> None:
-        text = safe(text)
-        with self._lock, unless_gone(sys.stderr):
-            if not self.err_is_terminal:  # a log: no styles to render, no need for rich's layout
-                sys.stderr.write(text + "\n")
-                sys.stderr.flush()
-            else:
-                self.err.print(_styled(text, style))
+        with self._lock:
+            self._line(safe(text), style)
 
     def info(self, text: str) -> None:
         if not self.json_mode:
@@ -211,14 +219,19 @@ class Console:
 
     def write_raw(self, text: str) -> None:
         """Write to stderr as is (secrets masked): CI markers ``ci`` built around neutralised text."""
-        with self._lock, unless_gone(sys.stderr):
-            sys.stderr.write(redact(text))
-            sys.stderr.flush()
+        with self._lock:
+            write(sys.stderr, redact(text))
 
     # Upload progress --------------------------------------------------------------------------
     @contextmanager
     def uploading(self, dists: Sequence[Distribution]) -> Iterator[Tracker]:
-        """Yield what follows the release: live bars on a terminal, else log lines."""
+        """Yield what follows the release: live bars on a terminal, else log lines; in each, a
+        retry is this console's warning."""
+        with self._tracker(dists) as tracker:
+            yield _WarnsOfRetries(tracker, self.warning)
+
+    @contextmanager
+    def _tracker(self, dists: Sequence[Distribution]) -> Iterator[Tracker]:
         if self.show_progress:
             # rich's live display: only on a terminal (rich.progress is a costly import).
             from tpublish.output.progress import progress_bars
@@ -232,43 +245,34 @@ class Console:
         else:
             log = LogProgress(self.info, self._plain_result)
         with ticking(log.tick):
-            yield _LogTracker(log)
+            yield log
 
     def _plain_result(self, event: Event) -> None:
-        if isinstance(event, Retrying):
-            self.warning(retry_line(event))
-        elif isinstance(event, Finished) and not self.json_mode:
+        if isinstance(event, Finished) and not self.json_mode:
             self._say(result_line(event.result))
 
     # Results (stdout) -------------------------------------------------------------------------
     def result(self, text: str, style: str | None = None) -> None:
         """One line of a command's result on stdout."""
-        with self._lock, unless_gone(sys.stdout):
-            self._result_line(safe(text), style)
-
-    def _result_line(self, text: str, style: str | None = None) -> None:
-        if self.out_is_terminal:
-            self.out.print(_styled(text, style))
-        else:  # what rich writes for a log: the text as it is (no styles, never wrapped)
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+        with self._lock:
+            self._line(safe(text), style, stdout=True)
 
     def summary(self, report: Report) -> None:
         if self.json_mode:
             self.emit_json(report_document(report))
             return
         title = safe(f"Release upload to {report.upload_url}", multiline=False)
-        rows = summary_rows(report)  # outside text in them is printable() already
-        with self._lock, unless_gone(sys.stdout):
+        rows = summary_rows(report)  # outside text in them is made safe already
+        with self._lock:
             if self.out_is_terminal:
-                self.out.print(rich_table(title, rows, self.out.width))
+                with unless_gone(sys.stdout):
+                    self.out.print(rich_table(title, rows, self.out.width))
             else:
                 # Logs and pipes get plain columns: no box drawing to garble, one grep-able line
                 # per file, and none of a rich table's layout cost on a long release.
-                sys.stdout.write(safe(plain_table(title, rows)))
+                write(sys.stdout, safe(plain_table(title, rows)))
             for url in release_links(report):
-                self._result_line(safe(f"View at: {url}"))
-            sys.stdout.flush()
+                self._line(safe(f"View at: {url}"), stdout=True)
         hint = rerun_hint(report)
         if hint:
             self.hint(hint)
@@ -296,17 +300,20 @@ class Console:
         # runner would still read inside a line is escaped JSON's way: the values stay exact.
         text = redact(json.dumps(self._document or {}, indent=2, sort_keys=False))
         text = _RUNNER_IN_JSON.sub(lambda m: m.group()[:-1] + _JSON_ESCAPES[m.group()[-1]], text)
-        with unless_gone(sys.stdout):
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+        write(sys.stdout, text + "\n")
 
 
-class _LogTracker:
-    def __init__(self, log: LogProgress) -> None:
-        self.log = log
+class _WarnsOfRetries:
+    """A release's tracker (bars or log lines), and each retry said as a warning: one path and
+    the same words, whichever way the release is followed."""
+
+    def __init__(self, tracker: Tracker, warning: Callable[[str], None]) -> None:
+        self.tracker, self.warning = tracker, warning
 
     def handle(self, event: Event) -> None:
-        self.log.handle(event)
+        self.tracker.handle(event)
+        if isinstance(event, Retrying):
+            self.warning(retry_line(event))
 
     def finish(self, report: Report) -> None:
-        """Nothing to end in a log: each file's line is already written."""
+        self.tracker.finish(report)

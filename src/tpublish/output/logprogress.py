@@ -22,7 +22,7 @@ from tpublish.untrusted import printable
 
 if TYPE_CHECKING:
     from tpublish.dists.distribution import Distribution
-    from tpublish.publish.report import Emit, Event
+    from tpublish.publish.report import Emit, Event, Report
 
 HEARTBEAT = 15.0  # seconds a file in flight may go without a line about it
 
@@ -82,6 +82,9 @@ class LogProgress:
             self.say(line)
         if not isinstance(event, Sending):  # the rest is said by whoever writes the log
             self.passed_on(event)
+
+    def finish(self, report: Report) -> None:
+        """Nothing to end in a log: each file's line is already written."""
 
     def tick(self) -> None:
         """A line for each file in flight that has gone ``heartbeat`` seconds without one."""

@@ -29,9 +29,8 @@ from tpublish.output.layout import (
     shared_affixes,
     shorten_name,
 )
-from tpublish.output.text import outcome_counts, retry_line
+from tpublish.output.text import outcome_counts
 from tpublish.publish.report import ON_INDEX, Finished, Retrying, Sending, Started
-from tpublish.redact import redact
 from tpublish.units import human_part, human_speed
 from tpublish.untrusted import printable
 
@@ -158,8 +157,6 @@ class ProgressEvents:
                 bars.advance(self.total, -self.sent[path])  # it is sent again from the start
                 self.sent[path] = 0
                 bars.update(self.total, waiting=False)
-                line = printable(redact(f"warning: {retry_line(event)}"))  # the index's words
-                bars.console.print(Text(line, style="yellow"))
             elif isinstance(event, Finished):
                 path = event.result.dist.path
                 bars.update(self.tasks[path], visible=False)

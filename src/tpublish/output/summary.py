@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tpublish.redact import redact
+from tpublish.output.layout import cells, fit_table, wrap_name
+from tpublish.output.text import safe
 from tpublish.units import human_size
 from tpublish.untrusted import printable
 
@@ -38,7 +39,7 @@ def summary_rows(report: Report) -> list[Row]:
         Row(
             printable(result.dist.filename),
             result.outcome,
-            printable(redact(result.note)),
+            safe(result.note, multiline=False),
             human_size(result.dist.size),
             result.digests.sha256 if result.digests else "",
         )
@@ -60,8 +61,6 @@ def rich_table(title: str, rows: Sequence[Row], width: int) -> Any:
     # A terminal's table; logs get plain columns.
     from rich.table import Table
     from rich.text import Text
-
-    from tpublish.output.layout import cells, fit_table, wrap_name
 
     def widest(texts: Sequence[str]) -> int:
         return max(cells(text) for text in texts)

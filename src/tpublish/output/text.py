@@ -1,5 +1,6 @@
 """Words and figures shared by every kind of output: sizes, a file's result line, a retry line,
-what to do after an interruption, and warnings said once for the files they concern.
+what to do after an interruption, and warnings said once for the files they concern; and ``safe``,
+the one step every text takes before it is shown (secrets masked, then neutralised).
 
 The console and the CI log both use these, so the same event reads the same everywhere.
 """
@@ -11,11 +12,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tpublish.output.layout import shared_affixes
+from tpublish.redact import redact
 from tpublish.units import human_size
-from tpublish.untrusted import printable
+from tpublish.untrusted import neutralise, printable
 
 if TYPE_CHECKING:
     from tpublish.publish.report import FileResult, Report, Retrying
+
+
+def safe(text: str, *, multiline: bool = True) -> str:
+    """``text`` as it may be shown: secrets masked, then made safe for a terminal and a CI log."""
+    return neutralise(redact(text), multiline=multiline)
 
 
 def retry_line(event: Retrying) -> str:
@@ -43,9 +50,7 @@ def outcome_counts(report: Report) -> str:
 
 
 def rerun_hint(report: Report) -> str | None:
-    """What to do after an interruption, or after a failure that left files unsent."""
-    if report.complete:
-        return None
+    """What to do after an interruption (an interrupted release is never complete)."""
     if report.interrupted:
         return (
             "run the same command again with --skip-existing: files already on the index are "

@@ -64,8 +64,10 @@ def plan(dists: Sequence[Distribution], sha256: Callable[[Path], str]) -> Plan:
         digest = result.sha256[dist.path] = sha256(dist.path)
         problems = _others(dist, digest)
         reusable = _reusable(dist, digest)
-        if reusable is not True:
-            problems += [p for p in (reusable or _unwritable(dist),) if p is not None]
+        if reusable is None:  # none there yet: signing writes one, so the directory must take it
+            reusable = _unwritable(dist)
+        if isinstance(reusable, DistributionError):
+            problems.append(reusable)
         if problems:
             errors += problems
             bad += 1

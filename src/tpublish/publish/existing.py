@@ -1,7 +1,7 @@
 """Does the index hold this file? Decided by content (sha256), never by name or by a 2xx alone.
 
-``preflight`` asks before the release; this module decides after an upload's answer, whenever it
-cannot be taken at its word: "already exists" (ours, stored by an earlier try whose answer was
+``preflight`` asks before the release; this module asks again, with the same judgement
+(``preflight.judge``), after an upload's answer whenever it cannot be taken at its word: "already exists" (ours, stored by an earlier try whose answer was
 lost, or someone else's?), a 2xx that is a web page or a JSON error, the last try of a file that
 had been sent whole before, and a file waiting for another try when the release stops. devpi's
 200 "identical file" is the index comparing the bytes itself: no look-up. The index's read API
@@ -11,13 +11,22 @@ reported as ``uncertain`` (with how to check by hand) and anything else stays a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tpublish.errors import UploadError
 from tpublish.index.multipart import hash_file
 from tpublish.index.read import CannotTell
-from tpublish.publish.preflight import REUSED_NAME_HINT, SKIP_EXISTING_HINT
+from tpublish.publish.preflight import (
+    DIFFERENT,
+    NEW,
+    SAME,
+    UNKNOWN,
+    UNVERIFIED,
+    Verdict,
+    different_file_error,
+    judge,
+    same_file_error,
+)
 from tpublish.publish.report import SKIPPED, UNCERTAIN, UPLOADED
 
 if TYPE_CHECKING:
@@ -25,17 +34,6 @@ if TYPE_CHECKING:
     from tpublish.index.remote import Index
     from tpublish.index.upload import RetryableError
     from tpublish.publish.report import FileResult
-
-SAME, OTHER, ABSENT, UNKNOWN = "same", "other", "absent", "unknown"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the index's read API says of our file: ``same`` content, ``other`` content, ``absent``
-    from the listing, or ``unknown`` (``reason`` says why it cannot tell)."""
-
-    kind: str
-    reason: str = ""
 
 
 class ExistingFiles:
@@ -56,33 +54,29 @@ class ExistingFiles:
         """
         assert result.digests is not None
         verdict = Verdict(SAME) if identical else self.verdict(result)
-        if verdict.kind == OTHER:
-            raise self._different(result, message)
-        if verdict.kind != SAME:
+        if verdict.state == DIFFERENT:
+            said = (f"the index said: {message}",) if message else ()
+            raise different_file_error(result.dist, *said)
+        if verdict.state != SAME:
             self._uncertain(result, message, verdict)
         elif maybe_ours:
             result.outcome, result.note = UPLOADED, "stored by an earlier attempt"
         elif self.skip_existing:
             result.outcome, result.note = SKIPPED, "already on the index"
         else:
-            raise UploadError(
-                "the same file is already on the index",
-                hint=SKIP_EXISTING_HINT,
-                path=result.dist.path,
-            )
+            raise same_file_error(result.dist)
 
     def confirm_stored(self, result: FileResult, doubt: str) -> None:
         """A 2xx that proves nothing (a web page, a JSON error): uploaded only if the index shows it."""
         verdict = self.verdict(result)
-        if verdict.kind == SAME:
+        if verdict.state == SAME:
             result.outcome = UPLOADED
             result.note = f"confirmed by its sha256 (the index answered with {doubt})"
             return
         found = {
-            OTHER: "lists a different file of that name",
-            ABSENT: "does not list the file",
-            UNKNOWN: "shows nothing that confirms it",
-        }[verdict.kind]
+            DIFFERENT: "lists a different file of that name",
+            NEW: "does not list the file",
+        }.get(verdict.state, "shows nothing that confirms it")  # UNVERIFIED, UNKNOWN
         raise UploadError(
             f"the index answered with {doubt} instead of an upload answer, and {found}: "
             "the upload is not confirmed",
@@ -100,15 +94,18 @@ class ExistingFiles:
         """
         result.digests = result.digests or hash_file(result.dist.path)
         verdict = self.verdict(result)
-        if verdict.kind == SAME:
+        if verdict.state == SAME:
             result.outcome = UPLOADED
             result.note = "stored by an earlier attempt; later answers were errors"
             return
-        said = {
-            OTHER: "the index lists a different file of that name",
-            UNKNOWN: "an earlier attempt may have stored it; the index offers no way to check "
-            f"({verdict.reason})",
-        }.get(verdict.kind)
+        said = None  # NEW: the index does not list it, so no try stored it
+        if verdict.state == DIFFERENT:
+            said = "the index lists a different file of that name"
+        elif verdict.state in (UNVERIFIED, UNKNOWN):
+            said = (
+                "an earlier attempt may have stored it; the index offers no way to check "
+                f"({verdict.reason})"
+            )
         if said:
             error.details = (*error.details, said)
         raise error
@@ -116,44 +113,25 @@ class ExistingFiles:
     def after_cancel(self, result: FileResult) -> None:
         """The release stopped while this file waited for another try: uploaded if a try stored it."""
         result.digests = result.digests or hash_file(result.dist.path)
-        if self.verdict(result).kind == SAME:
+        if self.verdict(result).state == SAME:
             result.outcome = UPLOADED
             result.note = "stored by an earlier attempt before the release stopped"
 
     def verdict(self, result: FileResult) -> Verdict:
-        """Compare the index's copy of the file with ours, by sha256."""
+        """Compare the index's copy of the file with ours (``result.digests``), by sha256."""
         assert result.digests is not None
         auth = self.credentials.current().basic_auth
         dist = result.dist
         try:
-            remote = self.index.find(dist.name, dist.version, dist.filename, auth)
-            if remote is None:
-                return Verdict(ABSENT)
+            listing = self.index.listing(dist.name, dist.version, auth)
         except CannotTell as exc:
-            return Verdict(UNKNOWN, exc.reason)
-        remote_sha = remote.sha256
-        if remote_sha is None:
-            fetched = self.index.download_digests(remote, auth, dist.size)
-            if fetched is None:
-                return Verdict(
-                    UNKNOWN, f"listed without a digest, and {remote.url} not downloadable"
-                )
-            remote_sha = fetched.sha256
-        return Verdict(SAME if remote_sha.lower() == result.digests.sha256 else OTHER)
-
-    @staticmethod
-    def _different(result: FileResult, message: str) -> UploadError:
-        return UploadError(
-            f"a different file named {result.dist.filename} is already on the index",
-            hint=REUSED_NAME_HINT,
-            path=result.dist.path,
-            details=(f"the index said: {message}",) if message else (),
-        )
+            return Verdict(UNKNOWN, reason=exc.reason)
+        return judge(self.index, dist, listing, auth, result.digests)
 
     def _uncertain(self, result: FileResult, message: str, verdict: Verdict) -> None:
         assert result.digests is not None
         result.outcome = UNCERTAIN
-        if verdict.kind == ABSENT:
+        if verdict.state == NEW:
             result.note = "the index says a file of this name exists, but does not list it"
         else:
             result.note = "the index says a file of this name exists, but shows no way to check it"

@@ -21,10 +21,6 @@ class Pause:
     def cancel(self) -> None:
         self._cancelled.set()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
     def wait(self, seconds: float) -> None:
         """Sleep ``seconds``; raise ``Cancelled`` if the release is stopping."""
         if self._cancelled.wait(seconds):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from tpublish.errors import CredentialError, TPublishError
 from tpublish.index.multipart import hash_file
-from tpublish.index.retry import GiveUp, RetryPolicy
+from tpublish.index.retry import RetryPolicy
 from tpublish.index.upload import RetryableError
 from tpublish.publish.existing import ExistingFiles
 from tpublish.publish.pause import Cancelled, Pause
@@ -185,7 +185,7 @@ class Publisher:
                 raise self.credentials.explain_refusal(exc) from exc
             except RetryableError as exc:
                 tries.sent_whole = tries.sent_whole or exc.body_sent
-                delay = self._next_wait(result.attempts, exc, tries.waited)
+                delay = self.options.retry.next_wait(result.attempts, exc, tries.waited)
                 if delay is None:
                     if not tries.sent_whole:
                         raise
@@ -204,18 +204,6 @@ class Publisher:
             else:
                 result.outcome = UPLOADED
             return
-
-    def _next_wait(self, attempt: int, exc: RetryableError, waited: float) -> float | None:
-        """Seconds before the next try, or None when there will be none (``exc`` says why)."""
-        policy = self.options.retry
-        if not policy.may_retry(attempt):
-            return None
-        try:
-            return policy.wait(attempt, exc.retry_after, waited)
-        except GiveUp as give_up:
-            exc.message = f"{exc.message} ({give_up.reason})"
-            exc.args = (exc.message,)
-            return None
 
     def _sent(self, dist: Distribution, nbytes: int) -> None:
         if self._stop.is_set():

@@ -38,7 +38,6 @@ from tpublish.publish.signing_failures import (
 )
 from tpublish.untrusted import printable
 
-EXTRA = "attest"
 INSTALL_LINE = "pip install 'tpublish[attest]'"
 PUBLIC_INSTANCE = "Sigstore's public instance"
 TUF_URL = "https://tuf-repo-cdn.sigstore.dev"

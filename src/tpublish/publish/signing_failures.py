@@ -26,8 +26,7 @@ from typing import Any
 
 from tpublish.errors import SigningError, SigningUnavailable, TPublishError
 from tpublish.publish.report import internal_error
-from tpublish.redact import redact
-from tpublish.untrusted import printable
+from tpublish.redact import excerpt
 
 MAX_MESSAGE = 300
 IDENTITY_HINT = (
@@ -65,8 +64,7 @@ class Step:
 
 def outside_text(text: str) -> str:
     """A service's or library's text, safe to show: no secret, one printable line, bounded."""
-    shown = printable(redact(text)).strip()
-    return shown if len(shown) <= MAX_MESSAGE else shown[: MAX_MESSAGE - 1] + "…"
+    return excerpt(text, MAX_MESSAGE).strip()
 
 
 def network_reason(exc: BaseException) -> str:
