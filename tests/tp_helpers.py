@@ -8,8 +8,6 @@ from pathlib import Path
 
 from fakeindex import FakeIndex
 
-GITHUB_FORM_TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-
 
 def github_env(index: FakeIndex, **extra: str) -> dict[str, str]:
     """What GitHub Actions sets for a job with ``permissions: id-token: write``."""

@@ -67,6 +67,24 @@ def test_invalid_token_expired_says_when(index: FakeIndex, dist: Path) -> None:
     assert line.endswith("min ago)") and "expired" in line
 
 
+@pytest.mark.parametrize("exp", [10**20, 1e300])
+def test_an_expiry_no_clock_can_show_is_shown_as_it_is(
+    index: FakeIndex, dist: Path, exp: float
+) -> None:
+    """The CI provider's words: an ``exp`` beyond any date is still explained, not a crash."""
+    index.add_publisher("gitlab", ["demo-pkg"])
+    forged = index.gitlab_oidc_token(key=shared_key("stranger"), exp=exp)
+
+    run = upload_release(index, dist, env=gitlab(forged))
+
+    assert run.exit_code == EXIT_TRUSTED_PUBLISHING, run.output
+    assert "invalid-token: malformed or invalid token" in run.stderr
+    assert f"  exp: {exp}\n" in run.stderr
+    assert "internal error" not in run.output
+    assert not index.uploads
+    assert index.files == {}
+
+
 def test_invalid_token_on_gitlab_shows_the_claims_and_gitlabs_hint(
     index: FakeIndex, dist: Path
 ) -> None:
@@ -356,4 +374,6 @@ def test_token_lines_put_the_audience_next_to_the_one_the_index_wants() -> None:
     assert lines[2].startswith("  exp: 1000 (1970-01-01T00:16:40Z, expired ")
     assert describe_expiry(1000, now=400) == "1000 (1970-01-01T00:16:40Z, valid for 10 min more)"
     assert describe_expiry(None) == "MISSING"
+    assert describe_expiry(float("nan")) == "nan"
+    assert describe_expiry(float("inf")) == "inf"
     assert token_lines({"aud": "pypi"}, "pypi")[1] == "  aud: pypi"

@@ -3,12 +3,16 @@ codes, nothing cut or wider than an 80-column terminal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 import pytest
 
 from cli_helpers import tpublish
 from tpublish.cli.helptext import HELP_SECTIONS, OTHER_SECTION
 from tpublish.cli.main import main
+from tpublish.cli.options import auth_options, check_options, upload_options
 
 COMMANDS = sorted(main.commands)
 
@@ -29,8 +33,48 @@ def test_every_option_has_a_heading(command: str) -> None:
     missing = [
         p.name for p in options if not p.hidden and p is not help_option and p.name not in listed
     ]
-    assert missing == [], f"add {missing} to a heading of HELP_SECTIONS (cli/params.py)"
+    assert missing == [], f"add {missing} to a heading of HELP_SECTIONS (cli/helptext.py)"
     assert OTHER_SECTION not in help_of(command)
+
+
+def test_every_heading_names_an_option() -> None:
+    """HELP_SECTIONS lists no option that no command has (a renamed or removed one)."""
+    names = {"help"}
+    for cmd in main.commands.values():
+        names |= {p.name for p in cmd.get_params(click.Context(cmd)) if p.name}
+    stale = [n for section in HELP_SECTIONS.values() for n in section if n not in names]
+    assert stale == [], f"remove {stale} from HELP_SECTIONS (cli/helptext.py)"
+
+
+class Recorded(dict[str, Any]):
+    """click's keyword arguments, remembering which ones were read."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "build"),
+    [
+        ("upload", ["x.whl"], upload_options),
+        ("check", ["x.whl"], check_options),
+        ("auth", [], auth_options),
+    ],
+)
+def test_every_option_reaches_the_typed_options(
+    command: str, args: list[str], build: Callable[[dict[str, Any]], object]
+) -> None:
+    """cli/params.py declares, cli/options.py builds: an option the builder never reads would be
+    accepted and silently ignored."""
+    context = main.commands[command].make_context(command, list(args))
+    kwargs = Recorded({k: v for k, v in context.params.items() if k != "dists"})
+    build(kwargs)
+    assert sorted(set(kwargs) - kwargs.read) == []
 
 
 def test_upload_help_groups_its_options_under_headings() -> None:

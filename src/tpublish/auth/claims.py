@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,19 +118,22 @@ def publisher_form(claims: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def claim_lines(claims: dict[str, Any]) -> list[str]:
-    """The token's identifying claims, each ``name: value`` (``MISSING`` when absent)."""
-    kind = issuer_kind(claims)
-    names: tuple[str, ...] = ("iss", "sub", "aud", "email")
-    if kind == "GitHub":
-        names = DEBUG_CLAIMS
-    elif kind == "GitLab":
-        names = GITLAB_DEBUG_CLAIMS
+def claim_lines(claims: dict[str, Any], names: Sequence[str] | None = None) -> list[str]:
+    """``names`` (by default the identifying claims of the token's issuer), each ``name: value``
+    (``MISSING`` when absent)."""
+    if names is None:
+        kind = issuer_kind(claims)
+        names = ("iss", "sub", "aud", "email")
+        if kind == "GitHub":
+            names = DEBUG_CLAIMS
+        elif kind == "GitLab":
+            names = GITLAB_DEBUG_CLAIMS
     return [f"  {name}: {claims.get(name, 'MISSING')}" for name in names]
 
 
-def mismatch_details(claims: dict[str, Any]) -> tuple[str, ...]:
-    """Lines that put the token's claims next to the publisher form values, for a refused exchange."""
+def mismatch_details(claims: dict[str, Any], token: Sequence[str] = ()) -> tuple[str, ...]:
+    """Lines that put the token's claims next to the publisher form values, for a refused exchange;
+    ``token`` (lines about the token as a whole: iss, aud, exp) opens its claims block."""
     if not claims:
         return ()
     form = publisher_form(claims)
@@ -140,6 +143,7 @@ def mismatch_details(claims: dict[str, Any]) -> tuple[str, ...]:
     lines.append(
         "Claims in this job's OIDC token (for debugging; not a configuration to copy blindly):"
     )
+    lines += token
     lines += claim_lines(claims)
     lines.append(f"See {TROUBLESHOOTING_URL}")
     return tuple(lines)
@@ -197,7 +201,7 @@ def reusable_workflow_warning(claims: dict[str, Any]) -> str | None:
     )
 
 
-def github_fork_pull_request(env: dict[str, str] | os._Environ[str]) -> bool:
+def github_fork_pull_request(env: Mapping[str, str]) -> bool:
     """True when this GitHub Actions run is a pull request from a fork (GitHub grants no OIDC there)."""
     if env.get("GITHUB_EVENT_NAME") not in (
         "pull_request",

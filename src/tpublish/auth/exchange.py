@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -28,17 +28,14 @@ from tpublish.auth.oidc import (
     ambient_token,
     limit,
 )
-from tpublish.auth.refusals import refusal
+from tpublish.auth.refusals import UNEXPECTED, UNEXPECTED_HINT, refusal
 from tpublish.auth.source import Credential
-from tpublish.errors import TrustedPublishingError
+from tpublish.errors import CredentialError, TPublishError, TrustedPublishingError
 from tpublish.index.http import fetch
 from tpublish.index.retry import RetryPolicy, parse_retry_after
 from tpublish.index.transport import deadline
 from tpublish.redact import register_secret
 from tpublish.untrusted import is_clean_token
-
-if TYPE_CHECKING:
-    import httpx
 
 DEFAULT_LIFETIME = 900.0
 RENEW_MARGIN = 300.0
@@ -89,8 +86,8 @@ def mint(
         body = None
     if response.status_code >= 500 or response.status_code == 429:
         raise ExchangeUnavailable(
-            f"Token request failed: the index produced an unexpected {response.status_code} response.",
-            hint="the index may be having trouble: wait a little and retry, or check its status page",
+            UNEXPECTED.format(status=response.status_code),
+            hint=UNEXPECTED_HINT,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
     if not response.is_success:
@@ -157,7 +154,6 @@ class TrustedPublisher:
         self._lifetime = DEFAULT_LIFETIME
         self._exchanged: set[str] = set()
         self._lock = threading.Lock()
-        self.mint_count = 0
         self.retry = retry or RetryPolicy()
 
     def exchange(self) -> MintedToken:
@@ -188,7 +184,6 @@ class TrustedPublisher:
         self._exchanged.add(oidc_token)
         self._lifetime = max(1.0, minted.expires - issued)
         self.minted = minted
-        self.mint_count += 1
         self.on_mint(minted)
         return minted
 
@@ -198,8 +193,8 @@ class TrustedPublisher:
         margin = min(RENEW_MARGIN, self._lifetime / 2)
         return self.clock() + margin >= self.minted.expires
 
-    def current(self) -> Any:
-
+    def current(self) -> Credential:
+        """The minted token as the credential, minted or renewed first when needed."""
         with self._lock:
             if self._needs_renewal():
                 try:
@@ -217,7 +212,7 @@ class TrustedPublisher:
                 kind="trusted-publishing",
             )
 
-    def explain_refusal(self, error: Any) -> Any:
+    def explain_refusal(self, error: CredentialError) -> TPublishError:
         """A refused upload after a failed renewal is the renewal's fault: say that, not just 403."""
         if self.renewal_error is None:
             return error

@@ -6,7 +6,8 @@ are ``id``'s (protocol §4.2) — ``ACTIONS_ID_TOKEN_REQUEST_URL`` with the audi
 query, ``Authorization: bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN``, a JSON ``value`` — and so is the
 check of the token; but the request has the trusted-publishing deadline, its answer is read up to
 ``ANSWER_CAP`` bytes, and a 5xx, 429 or lost connection is left to the caller's retry policy.
-The other providers still go through ``id`` (``oidc.ambient_token``).
+The other providers still go through ``id`` (``oidc.ci_token``), whose failures are told in this
+module's exceptions too.
 """
 
 from __future__ import annotations

@@ -83,7 +83,14 @@ class Login:
 def configured_credential(
     notices: Notices, repository: Repository, options: CredentialOptions, *, interactive: bool
 ) -> Credential | None:
-    """Flags > TPUBLISH_* > TWINE_* > .pypirc > keyring; a half-given one is completed at the prompt."""
+    """Flags > TPUBLISH_* > TWINE_* > .pypirc > keyring; a half-given one is completed at the prompt.
+
+    With ``--trusted-publishing always`` there is none to use: any configured password or token
+    is refused (``refuse_mixed_credentials``), and the result is None.
+    """
+    if options.trusted_publishing == ALWAYS:
+        refuse_mixed_credentials(repository, options)
+        return None
     notes: list[str] = []
     credential = resolve_credential(
         repository=repository,
@@ -118,11 +125,7 @@ def choose_login(
     Trusted publishing retries transient failures as uploads do (``retries``, ``backoff``).
     """
     mode = options.trusted_publishing
-    credential = None
-    if mode != ALWAYS:
-        credential = configured_credential(notices, repository, options, interactive=interactive)
-    else:
-        refuse_mixed_credentials(repository, options)
+    credential = configured_credential(notices, repository, options, interactive=interactive)
     if credential is not None:
         return Login(StaticCredential(credential), describe(credential), credential)
     provider = detect_provider()

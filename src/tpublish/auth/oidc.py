@@ -7,11 +7,12 @@ provider's request credential (``register_ci_secrets``). The exchange for an upl
 its renewal, are in ``exchange``.
 
 Every call is bounded: ``OIDC_DEADLINE`` seconds in all (or ``--timeout``, when shorter), answers
-read up to ``ANSWER_CAP`` bytes. GitHub's token is asked for as ``id`` would, but bounded
-(``github_token``); the other providers go through ``id`` on a thread we stop waiting for at the
-deadline (``id`` would wait 30 s per try, four tries, on a silent endpoint). Transient failures
-(5xx, 429, a lost connection) raise ``Unavailable``, which the caller retries with the upload
-retry policy.
+read up to ``ANSWER_CAP`` bytes. ``ci_token`` is the one way to the CI provider's token, for any
+audience (the index's here, ``sigstore`` for signing in ``signing_identity``): GitHub's is asked
+for as ``id`` would, but bounded (``github_token``); the other providers go through ``id`` on a
+thread we stop waiting for at the deadline (``id`` would wait 30 s per try, four tries, on a
+silent endpoint). Transient failures (5xx, 429, a lost connection) raise ``Unavailable``, which
+the caller retries with the upload retry policy.
 """
 
 from __future__ import annotations
@@ -108,10 +109,15 @@ def shown(text: str) -> str:
 
 def limit(client: httpx.Client) -> float:
     """Seconds one trusted-publishing call may take: ``OIDC_DEADLINE``, or ``--timeout`` if shorter."""
-    return min(OIDC_DEADLINE, client.timeout.read or OIDC_DEADLINE)
+    return limit_for(client.timeout.read)
 
 
-def detect_provider(env: dict[str, str] | os._Environ[str] | None = None) -> str | None:
+def limit_for(timeout: float | None) -> float:
+    """``limit`` for a run whose ``--timeout`` is ``timeout`` (None: none given)."""
+    return min(OIDC_DEADLINE, timeout or OIDC_DEADLINE)
+
+
+def detect_provider(env: Mapping[str, str] | None = None) -> str | None:
     """The CI provider whose ambient identity ``id`` would use here, or None outside such CI."""
     env = os.environ if env is None else env
     for variable, provider in PROVIDERS:
@@ -184,49 +190,48 @@ def fetch_audience(client: httpx.Client, where: Endpoints) -> str:
     return audience
 
 
-def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | None:
-    """A fresh OIDC token for ``audience`` from the CI provider, or None outside a supported CI.
+def ci_token(audience: str, seconds: float) -> str | None:
+    """The CI provider's OIDC token for ``audience``, registered as a secret; None outside CI.
 
     GitHub's token is asked for here (``github_token``: bounded in time and size); the other
-    providers' through ``id``, on a thread we stop waiting for after ``seconds``.
+    providers' through ``id``, on a thread we stop waiting for after ``seconds``. Whichever gave
+    it, a failure is ``PermissionMissing``, ``TokenTimedOut`` or ``TokenRequestFailed`` (with
+    ``transient`` for a 5xx, 429 or lost connection): each caller says it in its own terms.
     """
-    if in_github_actions():
-        token: str | None = _github(audience, seconds)
-    else:
-        token = _from_id(audience, seconds)
+    token = github_token(audience, seconds) if in_github_actions() else _from_id(audience, seconds)
     if token:
         register_secret(token)
-        if not is_clean_token(token):
-            raise TrustedPublishingError(
-                "the CI provider's OIDC token is malformed (it holds spaces or control characters)",
-                hint=f"see {TROUBLESHOOTING_URL}",
-            )
     return token or None
 
 
-def _timed_out(seconds: float) -> TrustedPublishingError:
-    return TrustedPublishingError(
-        f"the CI provider did not give an OIDC token within {seconds:.0f} s",
-        hint="its token endpoint may be down; retry the job later",
-    )
-
-
-def _github(audience: str, seconds: float) -> str:
+def ambient_token(audience: str, *, seconds: float = OIDC_DEADLINE) -> str | None:
+    """A fresh OIDC token for the index's ``audience``, or None outside a supported CI."""
     try:
-        return github_token(audience, seconds)
+        token = ci_token(audience, seconds)
     except PermissionMissing as exc:
         raise _github_permission_error(exc) from exc
     except TokenTimedOut as exc:
-        raise _timed_out(seconds) from exc
+        raise TrustedPublishingError(
+            f"the CI provider did not give an OIDC token within {seconds:.0f} s",
+            hint="its token endpoint may be down; retry the job later",
+        ) from exc
     except TokenRequestFailed as exc:
         message = f"could not get an OIDC token from the CI provider: {shown(str(exc))}"
-        hint = f"see {TROUBLESHOOTING_URL}"
+        on_gitlab = not in_github_actions() and bool(os.environ.get("GITLAB_CI"))
+        hint = _gitlab_id_tokens_hint(audience) if on_gitlab else f"see {TROUBLESHOOTING_URL}"
         if exc.transient:
             raise Unavailable(message, hint) from exc
         raise TrustedPublishingError(message, hint=hint) from exc
+    if token is not None and not is_clean_token(token):
+        raise TrustedPublishingError(
+            "the CI provider's OIDC token is malformed (it holds spaces or control characters)",
+            hint=f"see {TROUBLESHOOTING_URL}",
+        )
+    return token
 
 
 def _from_id(audience: str, seconds: float) -> str | None:
+    """``id``'s token for ``audience`` (any provider but GitHub), in ``github_token``'s terms."""
     import id as oidc_id  # the id package and its HTTP stack: only where a CI token is wanted
 
     outcome: list[object] = []
@@ -241,17 +246,13 @@ def _from_id(audience: str, seconds: float) -> str | None:
     worker.start()
     worker.join(seconds)
     if not outcome:
-        raise _timed_out(seconds)
+        raise TokenTimedOut
     result = outcome[0]
-    if isinstance(result, oidc_id.GitHubOidcPermissionCredentialError):
-        raise _github_permission_error(result) from result
+    # (No GitHubOidcPermissionCredentialError here: id raises it only under GITHUB_ACTIONS,
+    # where ``ci_token`` asks GitHub itself.)
     if isinstance(result, oidc_id.IdentityError):
-        message = f"could not get an OIDC token from the CI provider: {shown(str(result))}"
-        on_gitlab = bool(os.environ.get("GITLAB_CI"))
-        hint = _gitlab_id_tokens_hint(audience) if on_gitlab else f"see {TROUBLESHOOTING_URL}"
-        if _TRANSIENT_STATUS.search(str(result)):
-            raise Unavailable(message, hint) from result
-        raise TrustedPublishingError(message, hint=hint) from result
+        transient = bool(_TRANSIENT_STATUS.search(str(result)))
+        raise TokenRequestFailed(str(result), transient=transient) from result
     if isinstance(result, BaseException):
         raise result
     return result if isinstance(result, str) else None

@@ -61,6 +61,11 @@ _IDENTITY = {
     "not-enabled": (("sub", "repository"), ("sub", "project_path")),
 }
 _FORM_CODES = ("invalid-publisher", "invalid-pending-publisher", "invalid-payload")
+# An answer to the exchange without Warehouse's error envelope (a 5xx, a 429, a proxy's page).
+UNEXPECTED = "Token request failed: the index produced an unexpected {status} response."
+UNEXPECTED_HINT = (
+    "the index may be having trouble: wait a little and retry, or check its status page"
+)
 
 
 def refusal(
@@ -69,10 +74,7 @@ def refusal(
     """The error for a mint-token answer that is not a success (4xx with Warehouse's envelope)."""
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list) or not errors:
-        return TrustedPublishingError(
-            f"Token request failed: the index produced an unexpected {status} response.",
-            hint="the index may be having trouble: wait a little and retry, or check its status page",
-        )
+        return TrustedPublishingError(UNEXPECTED.format(status=status), hint=UNEXPECTED_HINT)
     first = errors[0] if isinstance(errors[0], dict) else {}
     code, description = (
         excerpt(str(first.get("code", "unknown"))),
@@ -106,30 +108,18 @@ def _explain(
         lines = (*token, *claim_lines(claims), f"See {TROUBLESHOOTING_URL}")
         return lines, reusable_workflow_explanation(claims)
     if code in _FORM_CODES:
-        lines = _with_token_lines(mismatch_details(claims), token)
+        lines = mismatch_details(claims, token)
     else:
         github, gitlab = _IDENTITY.get(code, (("sub",), ("sub",)))
-        names = gitlab if kind == "GitLab" else github
-        identity = [f"  {name}: {claims.get(name, 'MISSING')}" for name in names]
         lines = (
             "The job's OIDC token (for debugging; not a configuration to copy blindly):",
             *token,
-            *identity,
+            *claim_lines(claims, gitlab if kind == "GitLab" else github),
             f"See {TROUBLESHOOTING_URL}",
         )
     if kind == "GitLab":
         hint = gitlab_hint(code, claims, audience) or hint
     return lines, hint
-
-
-def _with_token_lines(lines: tuple[str, ...], token: list[str]) -> tuple[str, ...]:
-    """``mismatch_details`` with iss/aud/exp put first in its claims block."""
-    marker = next(
-        (i for i, line in enumerate(lines) if line.startswith("Claims in this job")), None
-    )
-    if marker is None:
-        return (*lines, *token)
-    return (*lines[: marker + 1], *token, *lines[marker + 1 :])
 
 
 def token_lines(claims: dict[str, Any], audience: str | None) -> list[str]:
@@ -153,8 +143,11 @@ def describe_expiry(exp: Any, now: float | None = None) -> str:
     """``1767225600 (2026-01-01T00:00:00Z, expired 3 min ago)``."""
     if not isinstance(exp, (int, float)) or isinstance(exp, bool):
         return "MISSING" if exp is None else str(exp)
+    try:
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))
+    except (OverflowError, ValueError, OSError):  # NaN, infinite, or beyond the platform's clock
+        return str(exp)
     now = time.time() if now is None else now
-    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))
     left = exp - now
     span = _span(abs(left))
     state = f"valid for {span} more" if left > 0 else f"expired {span} ago"

@@ -1,11 +1,12 @@
 """The CI job's identity for signing attestations: a second OIDC token, for the audience ``sigstore``.
 
-gh-action-pypi-publish asks the CI provider for it exactly as for the index's token, through
-``id``; so do we. GitHub Actions gives it to any job with ``id-token: write``; a GitLab job must
-declare it (``id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore``), since GitLab hands out only the
-tokens a job names. The token is a secret: it is registered with ``redact`` the moment we have
-it. Nothing here talks to Sigstore (``publish.signing`` does): this module gets the token, says
-whose it is, and explains why there is none.
+gh-action-pypi-publish asks the CI provider for it exactly as for the index's token; so do we,
+through the same bounded ``oidc.ci_token``. GitHub Actions gives it to any job with
+``id-token: write``; a GitLab job must declare it (``id_tokens: SIGSTORE_ID_TOKEN: aud:
+sigstore``), since GitLab hands out only the tokens a job names. The token is a secret: it is
+registered with ``redact`` the moment we have it. Nothing here talks to Sigstore
+(``publish.signing`` does): this module gets the token, says whose it is, and explains why there
+is none.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tpublish.auth.claims import decode_claims, github_fork_pull_request, issuer_kind
-from tpublish.auth.oidc import PROVIDERS, detect_provider
+from tpublish.auth.github_token import PermissionMissing, TokenRequestFailed, TokenTimedOut
+from tpublish.auth.oidc import PROVIDERS, ci_token, detect_provider, limit_for
+from tpublish.auth.refusals import id_token_variable
 from tpublish.errors import SigningError
-from tpublish.redact import redact, register_secret
+from tpublish.redact import redact
 from tpublish.untrusted import printable
 
 AUDIENCE = "sigstore"
-GITLAB_VARIABLE = "SIGSTORE_ID_TOKEN"  # id's rule: the audience upper-cased + _ID_TOKEN
+GITLAB_VARIABLE = id_token_variable(AUDIENCE)  # SIGSTORE_ID_TOKEN
 GITLAB_SNIPPET = "id_tokens: { SIGSTORE_ID_TOKEN: { aud: sigstore } }"
 GITHUB_PERMISSION_HINT = (
     "give the publishing job `permissions: id-token: write` (at job level): the same permission "
@@ -63,8 +66,11 @@ class SigningIdentity:
         return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
 
 
-def signing_identity() -> SigningIdentity:
-    """The job's ``sigstore`` token, or a ``SigningError`` that says what the job lacks."""
+def signing_identity(timeout: float | None = None) -> SigningIdentity:
+    """The job's ``sigstore`` token, or a ``SigningError`` that says what the job lacks.
+
+    Asked for within ``oidc.limit_for(timeout)`` seconds (``timeout``: the run's ``--timeout``).
+    """
     provider = detect_provider()
     if provider is None:
         names = ", ".join(name for _, name in PROVIDERS)
@@ -78,17 +84,14 @@ def signing_identity() -> SigningIdentity:
             f"this GitLab job has no `sigstore` ID token ({GITLAB_VARIABLE} is not set)",
             hint=f"declare it in the publishing job of .gitlab-ci.yml: {GITLAB_SNIPPET}",
         )
-    token = _ambient_sigstore_token(provider)
-    register_secret(token)
+    token = _ambient_sigstore_token(provider, limit_for(timeout))
     return SigningIdentity(token, provider, decode_claims(token))
 
 
-def _ambient_sigstore_token(provider: str) -> str:
-    import id as oidc_id  # the id package and its HTTP stack: only where a CI token is wanted
-
+def _ambient_sigstore_token(provider: str, seconds: float) -> str:
     try:
-        token: str | None = oidc_id.detect_credential(AUDIENCE)
-    except oidc_id.GitHubOidcPermissionCredentialError as exc:
+        token = ci_token(AUDIENCE, seconds)
+    except PermissionMissing as exc:
         if github_fork_pull_request(os.environ):
             raise SigningError(
                 "GitHub never gives an OIDC token to a pull request from a fork, so this run "
@@ -98,7 +101,12 @@ def _ambient_sigstore_token(provider: str) -> str:
         raise SigningError(
             f"no OIDC token for signing: {redact(str(exc))}", hint=GITHUB_PERMISSION_HINT
         ) from exc
-    except oidc_id.IdentityError as exc:
+    except TokenTimedOut as exc:
+        raise SigningError(
+            f"{provider} did not give an OIDC token for signing within {seconds:.0f} s",
+            hint="its token endpoint may be down; retry the job later",
+        ) from exc
+    except TokenRequestFailed as exc:
         hint = (
             f"the job's {GITLAB_VARIABLE} must be declared with `aud: sigstore`: {GITLAB_SNIPPET}"
             if provider == "GitLab CI/CD"

@@ -13,6 +13,7 @@ stops the release either way: nothing is uploaded unsigned after a signing failu
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,6 @@ from tpublish.auth.claims import GITHUB_ISSUER, reusable_workflow_warning
 from tpublish.auth.signing_identity import IdentityUnavailable, signing_identity
 from tpublish.dists import attestations
 from tpublish.errors import TPublishError, UploadError
-from tpublish.index.multipart import hash_file
 from tpublish.publish import attest, signing
 from tpublish.untrusted import printable
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from tpublish.cli.options import UploadOptions
     from tpublish.dists.attestations import Attested
     from tpublish.dists.distribution import Distribution
+    from tpublish.index.multipart import Digests
     from tpublish.output.console import Console
     from tpublish.publish.signing import Signed, Trust
 
@@ -46,6 +47,7 @@ class Attesting:
         options: UploadOptions,
         repository: Repository,
         dists: list[Distribution],
+        digests: Callable[[Path], Digests],
     ) -> None:
         self.console = console
         self.options = options
@@ -58,22 +60,18 @@ class Attesting:
         self.trust: Trust | None = None
         self.signed_as: dict[Path, str | None] = {}
         self.publisher_claims: dict[str, Any] = {}
-        self._digests: dict[Path, str] = {}
+        self._digests = digests
 
     def sha256(self, path: Path) -> str:
-        """Each file's digest, computed once for the plan and the attestations' checks."""
-        if path not in self._digests:
-            self._digests[path] = hash_file(path).sha256
-        return self._digests[path]
+        """Each file's digest, for the plan and the attestations' checks (read once per run)."""
+        return self._digests(path).sha256
 
     @property
     def may_sign(self) -> bool:
         """Whether this run could sign, as far as is known before the login."""
         if self.mode is not None:
             return self.mode
-        return attestations.requires_trusted_publishing(self.repository.url) and (
-            signing.extra_installed()
-        )
+        return self.repository.is_pypi and signing.extra_installed()
 
     def before_login(self) -> None:
         """``--attest``: every check that needs no index, before the token exchange."""
@@ -98,9 +96,7 @@ class Attesting:
 
     def _not_by_default(self, login: Login) -> str | None:
         """Why this run does not sign by default, or None when it does (gh-action's rule)."""
-        if login.trusted is None or not attestations.requires_trusted_publishing(
-            self.repository.url
-        ):
+        if login.trusted is None or not self.repository.is_pypi:
             return "by default only trusted publishing to PyPI or TestPyPI signs; --attest signs"
         if not signing.extra_installed():
             return f"the Sigstore libraries are not installed: {signing.INSTALL_LINE}"
@@ -123,7 +119,7 @@ class Attesting:
             )
         if self.plan.to_sign:
             try:
-                self.identity = signing_identity()
+                self.identity = signing_identity(self.options.network.timeout)
             except IdentityUnavailable as exc:
                 if required:
                     raise
@@ -210,7 +206,8 @@ class Attesting:
         identity = self.identity
         assert identity is not None
         if identity.expires is not None and identity.expires - time.time() < RENEW_BEFORE:
-            identity = self.identity = signing_identity()  # GitHub gives a new one; GitLab can't
+            # GitHub gives a new one; GitLab can't.
+            identity = self.identity = signing_identity(self.options.network.timeout)
             signing.check_token(identity.token)
         return identity
 

@@ -22,7 +22,6 @@ from tpublish.auth.login import (
     configured_credential,
     describe,
     no_ci_identity_error,
-    refuse_mixed_credentials,
 )
 from tpublish.auth.oidc import (
     Unavailable,
@@ -52,14 +51,8 @@ def run_auth(console: Console, options: AuthOptions) -> int:
     }
     provider = detect_provider()
     report["ci_provider"] = provider
-    credential = None
     mode = options.credentials.trusted_publishing
-    if mode != ALWAYS:
-        credential = configured_credential(
-            console, repository, options.credentials, interactive=False
-        )
-    else:
-        refuse_mixed_credentials(repository, options.credentials)
+    credential = configured_credential(console, repository, options.credentials, interactive=False)
     report["credential"] = (
         {"username": credential.username, "source": credential.source, "kind": credential.kind}
         if credential

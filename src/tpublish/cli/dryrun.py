@@ -10,18 +10,20 @@ after showing the predictions; with ``--json`` the error is part of the one docu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tpublish.auth.credentials import no_credential_error
 from tpublish.cli.boundary import report_error
 from tpublish.errors import EXIT_OK, EXIT_UPLOAD
-from tpublish.index.multipart import hash_file
 from tpublish.output.summary import error_document
 from tpublish.publish.preflight import DIFFERENT, NEW, SAME, UNKNOWN, UNVERIFIED, look_up
 from tpublish.units import human_size
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tpublish.auth.login import Login
     from tpublish.auth.settings import Repository
     from tpublish.cli.attest import Attesting
@@ -66,24 +68,25 @@ def dry_run(
     login: Login,
     interactive: bool,
     options: UploadOptions,
-    attesting: Attesting | None = None,
+    attesting: Attesting,
+    digests: Callable[[Path], Digests],
 ) -> int:
     """Show what a real run would do to each file; return the exit code it would have."""
     would_start = login.source is not None or interactive
     auth = login.source.current().basic_auth if login.source is not None else None
     preflight = look_up(index, dists, auth)
-    predictions = predict(dists, preflight, skip_existing=options.skip_existing)
+    predictions = predict(dists, preflight, digests, skip_existing=options.skip_existing)
     refused = any(p.outcome == WOULD_FAIL for p in predictions)
     error = None if would_start else no_credential_error(repository)
     exit_code = error.exit_code if error else (EXIT_UPLOAD if refused else EXIT_OK)
     if console.json_mode:
         document = plan_document(repository, predictions, login, preflight, would_start, exit_code)
-        document["attestations"] = attesting.document() if attesting else None
+        document["attestations"] = attesting.document()
         document["error"] = error_document(error) if error else None
         console.emit_json(document)
     else:
         _show(console, repository, predictions, login, interactive, preflight)
-        for line in attesting.describe() if attesting else ():
+        for line in attesting.describe():
             console.info(line)
     if error is not None:
         report_error(console, error)  # on stderr: the one JSON document already holds it
@@ -96,9 +99,17 @@ def dry_run(
 
 
 def predict(
-    dists: list[Distribution], preflight: Preflight, *, skip_existing: bool
+    dists: list[Distribution],
+    preflight: Preflight,
+    digests: Callable[[Path], Digests],
+    *,
+    skip_existing: bool,
 ) -> list[Prediction]:
-    """Each file's outcome in a real run, from what the index holds under its name."""
+    """Each file's outcome in a real run, from what the index holds under its name.
+
+    A file the look-up did not hash (not on the index) is hashed with ``digests``: the run's
+    digests, so a file signing already read is not read again.
+    """
     refused = preflight.refusals(dists, skip_existing=skip_existing)
     predictions = []
     for dist in dists:
@@ -110,7 +121,7 @@ def predict(
         predictions.append(
             Prediction(
                 dist,
-                verdict.digests or hash_file(dist.path),
+                verdict.digests or digests(dist.path),
                 ON_INDEX[verdict.state],
                 outcome,
                 note,

@@ -7,6 +7,7 @@ outcome (``dryrun``).
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -25,12 +26,13 @@ from tpublish.cli.target import (
 from tpublish.dists import attestations
 from tpublish.dists.distribution import release_url
 from tpublish.errors import InternalError
+from tpublish.index.multipart import hash_file
 from tpublish.index.remote import Index
 from tpublish.index.retry import RetryPolicy
 from tpublish.output import ci
 from tpublish.publish.publisher import Options, Publisher
 from tpublish.publish.report import UPLOADED
-from tpublish.rules.checker import check_files, is_pypi, raise_for_errors
+from tpublish.rules.checker import check_files, raise_for_errors
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,8 +64,9 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
             f"--allow-http: credentials and files go to {repository.url} unencrypted, "
             "readable and changeable by anyone on the way"
         )
-    dists = load_files(console, paths, no_check=options.no_check, upload_url=repository.url)
-    attesting = Attesting(console, options, repository, dists)
+    dists = load_files(console, paths, no_check=options.no_check, pypi=repository.is_pypi)
+    digests = functools.cache(hash_file)  # each file read once for signing and the dry run
+    attesting = Attesting(console, options, repository, dists, digests)
     # Signing makes the attestations --attestations sends: those are checked once signing is done.
     early = options.attestations and not attesting.may_sign
     attested = load_attestations(console, dists, attesting.sha256) if early else None
@@ -92,7 +95,15 @@ def run_upload(console: Console, paths: list[str], options: UploadOptions) -> in
 
                 index = Index(client, repository.url)
                 return dry_run(
-                    console, repository, index, dists, login, interactive, options, attesting
+                    console,
+                    repository,
+                    index,
+                    dists,
+                    login,
+                    interactive,
+                    options,
+                    attesting,
+                    digests,
                 )
             if login.source is None:
                 raise no_credential_error(repository)
@@ -112,15 +123,15 @@ def _stdin_is_a_terminal() -> bool:
 
 
 def load_files(
-    console: Console, paths: list[str], *, no_check: bool = False, upload_url: str | None = None
+    console: Console, paths: list[str], *, no_check: bool = False, pypi: bool = True
 ) -> list[Distribution]:
     """Read and check every file as ``tpublish check`` does; any error refuses the whole upload.
 
     ``no_check`` skips the deep checks (metadata fields, description), never the safety ones.
-    PyPI's own policy (tags, normalised filenames, local versions) only warns for other indexes.
+    PyPI's own policy (tags, normalised filenames, local versions) only warns for other indexes
+    (``pypi`` False).
     """
-
-    reports = check_files(paths, deep=not no_check, pypi=is_pypi(upload_url))
+    reports = check_files(paths, deep=not no_check, pypi=pypi)
     dists = raise_for_errors(reports)
     # One release's files share their metadata: a warning about it is said once, for them all.
     console.file_warnings([(r.filename, f.message) for r in reports for f in r.warnings])
