@@ -785,6 +785,7 @@ def test_compute_digests_of_a_missing_file(tmp_path: Path) -> None:
     ("upload_url", "expected"),
     [
         ("https://upload.pypi.org/legacy/", "https://pypi.org/project/Demo.Pkg-x/1.0.0/"),
+        ("https://upload.pypi.org:443/legacy/", "https://pypi.org/project/Demo.Pkg-x/1.0.0/"),
         ("https://test.pypi.org/legacy/", "https://test.pypi.org/project/Demo.Pkg-x/1.0.0/"),
         ("http://127.0.0.1:8080/legacy/", None),
         ("https://pypi.example.com/legacy/", None),

@@ -15,7 +15,7 @@ from trove_classifiers import deprecated_classifiers
 from builders import make_release, make_sdist, make_wheel, metadata_text
 from cli_helpers import tpublish
 from tpublish.rules import zipfiles as rules_zip
-from tpublish.rules.checker import check_files, is_pypi
+from tpublish.rules.checker import check_files
 from tpublish.rules.platforms import valid_platform_tag
 
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
@@ -725,13 +725,6 @@ def test_nothing_to_check_is_bad_input(tmp_path: Path) -> None:
     result = tpublish("check", str(tmp_path / "dist" / "*"))
     assert result.exit_code == 2
     assert f"error: no files match {tmp_path}/dist/*" in result.stderr
-
-
-def test_is_pypi() -> None:
-    assert is_pypi("https://upload.pypi.org/legacy/")
-    assert is_pypi("https://test.pypi.org/legacy/")
-    assert is_pypi(None)
-    assert not is_pypi("http://127.0.0.1:8080/")
 
 
 # -- upload runs the same checks ----------------------------------------------------------------

@@ -41,9 +41,9 @@ from tpublish.auth.pypirc import (
     read_config,
 )
 from tpublish.errors import InputError
+from tpublish.pypi import PYPI_HOSTS, is_pypi_url
 from tpublish.redact import register_secret
 
-_PYPI_HOSTS = frozenset({"upload.pypi.org", "test.pypi.org", "pypi.org", "www.pypi.org"})
 _RETIRED_HOSTS = frozenset({"pypi.python.org", "testpypi.python.org"})
 
 
@@ -81,11 +81,6 @@ class Repository:
     def is_pypi(self) -> bool:
         """True for PyPI and TestPyPI, which take API tokens (username ``__token__``) only."""
         return is_pypi_url(self.url)
-
-
-def is_pypi_url(url: str) -> bool:
-    """True when ``url`` points at PyPI or TestPyPI."""
-    return (urlsplit(url).hostname or "") in _PYPI_HOSTS
 
 
 def resolve_repository(
@@ -297,7 +292,7 @@ def validate_url(url: str, source: str) -> tuple[str, str | None, str | None]:
             hint=f"for PyPI use {PYPI_UPLOAD_URL}",
         )
     clean = urlunsplit(parts._replace(netloc=netloc))
-    if host in _PYPI_HOSTS or host in _RETIRED_HOSTS:
+    if host in PYPI_HOSTS or host in _RETIRED_HOSTS:
         clean = _check_pypi_url(urlunsplit(parts._replace(scheme="https", netloc=netloc)), source)
     return clean, username, password
 

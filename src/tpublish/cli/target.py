@@ -14,7 +14,7 @@ from tpublish.index.http import (  # httpx: only when needed
     credentials_in_clear,
     make_client,
 )
-from tpublish.index.read import pypi_web_base
+from tpublish.pypi import pypi_web_base
 
 if TYPE_CHECKING:
     import httpx

@@ -27,6 +27,7 @@ from packaging.utils import (
 
 from tpublish.dists.distribution import InvalidDistributions
 from tpublish.errors import CredentialError, DistributionError, InputError, UploadError
+from tpublish.pypi import is_pypi_url
 
 if TYPE_CHECKING:
     from tpublish.dists.distribution import Distribution
@@ -297,8 +298,7 @@ def _normalized(filename: str) -> tuple[object, ...] | None:
 
 def requires_trusted_publishing(upload_url: str) -> bool:
     """PyPI and TestPyPI accept attestations only with a trusted-publishing token."""
-    host = (urlsplit(upload_url).hostname or "").lower()
-    return host == "pypi.org" or host.endswith(".pypi.org")
+    return is_pypi_url(upload_url)
 
 
 def check_credential(upload_url: str, *, trusted: bool, option: str = "--attestations") -> None:

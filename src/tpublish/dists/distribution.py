@@ -31,6 +31,7 @@ from tpublish.dists.metadata import Metadata, parse_metadata, safe_name
 from tpublish.dists.sdistfile import SdistVisitor, read_sdist
 from tpublish.dists.wheelfile import read_wheel
 from tpublish.errors import DistributionError, InputError
+from tpublish.pypi import pypi_web_base
 
 WHEEL = "bdist_wheel"
 SDIST = "sdist"
@@ -340,10 +341,7 @@ def load_release(paths: Sequence[str]) -> list[Distribution]:
 
 def release_url(upload_url: str, dist: Distribution) -> str | None:
     """The release page on PyPI or TestPyPI (protocol §2.3); None for any other index."""
-    if upload_url.startswith("https://upload.pypi.org/"):
-        base = "https://pypi.org/"
-    elif upload_url.startswith("https://test.pypi.org/"):
-        base = "https://test.pypi.org/"
-    else:
+    base = pypi_web_base(upload_url)
+    if base is None:
         return None
-    return f"{base}project/{safe_name(dist.name)}/{dist.version}/"
+    return f"{base}/project/{safe_name(dist.name)}/{dist.version}/"

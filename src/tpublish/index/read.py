@@ -32,13 +32,13 @@ from packaging.utils import canonicalize_name
 from tpublish.index.http import bounded_response, fetch, same_origin
 from tpublish.index.multipart import Digests, new_hashers
 from tpublish.index.transport import deadline
+from tpublish.pypi import pypi_web_base
 
 if TYPE_CHECKING:
     from tpublish.index.upload import BasicAuth
 
 T = TypeVar("T")
 _SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-_PYPI_HOSTS = {"upload.pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
 JSON_CAP = 32 << 20  # bytes of a JSON listing read at most (PyPI's biggest are a few MB)
 HTML_CAP = 64 << 20  # bytes of an HTML listing parsed at most
 MAX_LINKS = 200_000  # files a listing may name (PyPI's largest projects have tens of thousands)
@@ -70,12 +70,6 @@ class Listing:
     files: dict[str, RemoteFile]
     url: str  # the page that was read
     exists: bool = True  # False: the index answered 404, it has no such release or project
-
-
-def pypi_web_base(upload_url: str) -> str | None:
-    """``https://pypi.org`` or ``https://test.pypi.org`` for their upload URLs, else None."""
-    parts = urlsplit(upload_url)
-    return _PYPI_HOSTS.get(parts.hostname or "") if parts.scheme == "https" else None
 
 
 def lists_releases(upload_url: str) -> bool:

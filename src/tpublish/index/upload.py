@@ -32,6 +32,7 @@ from tpublish.index.http import fetch
 from tpublish.index.multipart import Digests, StreamingForm
 from tpublish.index.retry import parse_retry_after
 from tpublish.index.transport import deadline
+from tpublish.pypi import is_pypi_url
 
 BasicAuth = tuple[str, str]  # (username, password) as the index's HTTP basic auth wants them
 
@@ -153,7 +154,7 @@ def interpret(response: httpx.Response, upload_url: str, digests: Digests | None
             f"the index refused the credentials ({status}): {message}",
             hint="check the token or password, and that it may upload to this project",
         )
-    if status == 405 and (urlsplit(upload_url).hostname or "").endswith("pypi.org"):
+    if status == 405 and is_pypi_url(upload_url):
         raise RepositoryURLError(
             f"{upload_url} does not accept uploads (405)",
             hint="the upload URL is https://upload.pypi.org/legacy/ (or https://test.pypi.org/legacy/)",

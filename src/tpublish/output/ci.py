@@ -29,6 +29,7 @@ from tpublish.output.streams import write
 from tpublish.output.summary import release_links
 from tpublish.output.text import result_line, safe
 from tpublish.publish.report import Finished, Started
+from tpublish.pypi import pypi_web_base
 from tpublish.redact import redact
 from tpublish.units import human_size
 from tpublish.untrusted import neutralise
@@ -187,7 +188,7 @@ def trusted_publishing_nudge(upload_url: str, projects: Sequence[str]) -> str | 
     """After an upload to PyPI/TestPyPI with a long-lived API token from GitHub Actions or GitLab
     CI: one line suggesting trusted publishing, with the link that fills in the publisher form
     (gh-action-pypi-publish's "magic link", protocol §2.3). None elsewhere."""
-    base = "https://test.pypi.org" if "test.pypi.org" in upload_url else "https://pypi.org"
+    base = pypi_web_base(upload_url) or "https://pypi.org"
     if in_github_actions():
         owner = os.environ.get("GITHUB_REPOSITORY_OWNER", "")
         repository = os.environ.get("GITHUB_REPOSITORY", "").partition("/")[2]

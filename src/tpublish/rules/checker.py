@@ -122,13 +122,6 @@ class FileReport:
         return not self.errors
 
 
-def is_pypi(upload_url: str | None) -> bool:
-    """Whether ``upload_url`` is PyPI or TestPyPI (None: no index named, assume PyPI)."""
-    if upload_url is None:
-        return True
-    return upload_url.startswith(("https://upload.pypi.org/", "https://test.pypi.org/"))
-
-
 def check_files(
     paths: Sequence[str],
     *,
