@@ -139,6 +139,18 @@ def test_a_refused_command_line(tmp_path: Path) -> None:
     assert "--concurrency" in document["error"]["message"]
 
 
+def test_a_refused_command_line_cannot_forge_output(tmp_path: Path) -> None:
+    """click quotes what was typed: as a JSON document and on stderr, it goes out defused."""
+    hostile = "--bogus\n::error::forged\x1b]0;title\x07"
+    run = tpublish("upload", "--json", hostile, str(tmp_path / "x.whl"))
+
+    assert run.exit_code == EXIT_INPUT
+    assert "--bogus" in one_document(run)["error"]["message"]
+    for stream in (run.stdout, run.stderr):
+        assert "\x1b" not in stream and "\x07" not in stream
+        assert not [line for line in stream.splitlines() if line.lstrip().startswith("::")]
+
+
 @pytest.mark.parametrize("args", [("check",), ("upload",)])
 def test_a_missing_argument(args: tuple[str, ...]) -> None:
     run = tpublish(*args, "--json")

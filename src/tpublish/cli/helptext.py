@@ -92,14 +92,18 @@ class CommandGroup(click.Group):
         try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
-            # Only for a refused command line: json and the document's shape load here.
-            import json
+            # Only for a refused command line: the console and the document's shape load here.
+            import io
 
-            from tpublish.cli.boundary import usage_error_document
+            from tpublish.cli.boundary import make_console, usage_error_document
+            from tpublish.output.text import safe
 
-            document = usage_error_document(exc.format_message(), exc.exit_code)
-            sys.stdout.write(json.dumps(document, indent=2) + "\n")
-            exc.show()  # the usual message and usage line, on stderr
+            console = make_console(json=True, verbose=False)
+            console.emit_json(usage_error_document(exc.format_message(), exc.exit_code))
+            console.close()  # masked, and escaped as every JSON document of ours is
+            shown = io.StringIO()
+            exc.show(file=shown)  # the usual message and usage line, said on stderr safely
+            console.write_raw(safe(shown.getvalue()))
             sys.exit(exc.exit_code)
         except click.Abort:
             sys.exit(1)
