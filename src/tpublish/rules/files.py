@@ -13,6 +13,7 @@ from tpublish.dists.distribution import SDIST, Distribution
 from tpublish.rules.endrecords import is_zipfile
 from tpublish.rules.findings import Finding, error, warning
 from tpublish.rules.scanner import SdistScan
+from tpublish.units import human_size
 
 DEFAULT_SIZE_LIMIT = 100 << 20  # PyPI's default per-file limit (protocol §7.2 step 16)
 # PyPI stores "<filename>.metadata" beside each wheel on a filesystem whose names hold at most
@@ -69,7 +70,7 @@ def size_findings(dist: Distribution, limit: int = DEFAULT_SIZE_LIMIT) -> list[F
     return [
         warning(
             "file-too-large",
-            f"the file is {dist.size / (1 << 20):.1f} MiB: PyPI refuses files over"
+            f"the file is {human_size(dist.size)}: PyPI refuses files over"
             f" {limit >> 20} MiB unless the project's limit was raised (File too large. Limit"
             f" for project {dist.name!r} is {limit >> 20} MB. See {_STORAGE_LIMITS}"
             "#requesting-a-file-size-limit-increase for more information.)",
