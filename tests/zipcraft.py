@@ -35,9 +35,11 @@ def extra(kind: int, body: bytes) -> bytes:
     return struct.pack("<HH", kind, len(body)) + body
 
 
-def unicode_path(name: bytes) -> bytes:
-    """An Info-ZIP Unicode Path extra (0x7075): version 1, the CRC of the header name, ``name``."""
-    return extra(0x7075, b"\x01" + struct.pack("<L", zlib.crc32(name)) + name)
+def unicode_path(name: bytes, stored: bytes | None = None) -> bytes:
+    """An Info-ZIP Unicode Path extra (0x7075): version 1, the CRC of the name stored in the
+    header (``stored``, by default ``name`` itself), then ``name``."""
+    crc = zlib.crc32(name if stored is None else stored)
+    return extra(0x7075, b"\x01" + struct.pack("<L", crc) + name)
 
 
 def _payload(entry: Entry) -> bytes:

@@ -125,6 +125,43 @@ def test_local_extra_fields_accepted(tmp_path: Path, local_extra: bytes) -> None
     assert findings(crafted_wheel(tmp_path, entry)) == []
 
 
+# Python 3.12 and later name a member by its central directory's Unicode Path field and refuse a
+# damaged one; PyPI runs such a Python, so ``check`` reads them so on every Python.
+@pytest.mark.parametrize(
+    "central_extra",
+    [
+        extra(0x7075, b"\x01\x00"),  # shorter than its version and CRC
+        unicode_path(b"demo_pkg/\xff.py", stored=b"demo_pkg/a.py"),  # its CRC matches, not UTF-8
+    ],
+    ids=["too-short", "not-utf8"],
+)
+def test_damaged_unicode_path_in_the_central_directory(
+    tmp_path: Path, central_extra: bytes
+) -> None:
+    damaged = Entry(b"demo_pkg/a.py", b"", method=STORED, central_extra=central_extra)
+    found = findings(crafted_wheel(tmp_path, damaged))
+    assert [f[1] for f in found if f[0] == "error"] == ["bad-distribution"], found
+    assert "Corrupt unicode path extra field (0x7075)" in found[0][2]
+
+
+def test_unicode_path_in_the_central_directory_names_the_member(tmp_path: Path) -> None:
+    """What PyPI's scanner sees is the name the Unicode Path field gives, not the stored one."""
+    armored = b"x = '" + ARMOR + b"_enter__'\n"
+    hidden = unicode_path(b"demo_pkg/core.py", stored=b"demo_pkg/core.txt")
+    renamed_to_py = Entry(b"demo_pkg/core.txt", armored, central_extra=hidden)
+    assert ("obfuscated-code", "demo_pkg/core.py") in [
+        (f[1], f[2].rpartition("(in ")[2].rstrip(")"))
+        for f in findings(crafted_wheel(tmp_path, renamed_to_py))
+    ]
+    shown = unicode_path(b"demo_pkg/core.txt", stored=b"demo_pkg/core.py")
+    renamed_away = Entry(b"demo_pkg/core.py", armored, central_extra=shown)
+    assert "obfuscated-code" not in [f[1] for f in findings(crafted_wheel(tmp_path, renamed_away))]
+    # A field whose CRC is not the stored name's is ignored, as Python ignores it.
+    stale = unicode_path(b"demo_pkg/core.txt", stored=b"demo_pkg/other.py")
+    ignored = Entry(b"demo_pkg/core.py", armored, central_extra=stale)
+    assert "obfuscated-code" in [f[1] for f in findings(crafted_wheel(tmp_path, ignored))]
+
+
 def test_zip64_extra_standing_in_for_both_sizes(tmp_path: Path) -> None:
     data = b"x = 1\n"
     zip64 = extra(0x0001, struct.pack("<QQ", len(data), len(data)))

@@ -24,6 +24,7 @@ from tpublish.dists.archives import (
     check_member_name,
     decompression_limit,
 )
+from tpublish.dists.zipnames import open_zip
 from tpublish.errors import DistributionError
 
 # The zip record signatures (PKWARE's APPNOTE, 4.3), for every module that reads zip records.
@@ -107,7 +108,7 @@ def read_wheel(path: Path, name_part: str, version_part: str) -> Archive:
     if count is not None:
         check_member_count(path, count)
     try:
-        zf = zipfile.ZipFile(path)
+        zf = open_zip(path)
     except zipfile.BadZipFile as exc:
         raise DistributionError(
             f"not a valid wheel: the file is not a zip archive ({exc})",

@@ -13,7 +13,6 @@ RECORD contents and the release-wide warning.
 
 from __future__ import annotations
 
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ from tpublish.dists.distribution import (
     describe_error,
     read_distribution,
 )
+from tpublish.dists.zipnames import open_zip
 from tpublish.errors import DistributionError
 from tpublish.rules.description import description_findings
 from tpublish.rules.endrecords import is_zipfile
@@ -193,7 +193,7 @@ def _archive_findings(path: Path) -> list[Finding]:
     """
     try:
         if path.name.endswith(".whl"):
-            with zipfile.ZipFile(path) as zf:
+            with open_zip(path) as zf:
                 return zip_findings(path, zf, path.stat().st_size)
         with path.open("rb") as stream:
             return [error("tar-zip-polyglot", POLYGLOT)] if is_zipfile(stream) else []

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tpublish.dists.archives import decompression_limit
 from tpublish.dists.distribution import WHEEL, Distribution
+from tpublish.dists.zipnames import open_zip
 from tpublish.rules.findings import Finding, error, warning
 from tpublish.rules.platforms import valid_platform_tag
 from tpublish.rules.scanner import zip_scan_findings
@@ -61,7 +62,7 @@ def wheel_findings(dist: Distribution, *, deep: bool = True) -> list[Finding]:
             )
         )
     dist_info = f"{name_part}-{version_part}.dist-info"
-    with zipfile.ZipFile(dist.path) as zf:
+    with open_zip(dist.path) as zf:
         findings += layout_findings(dist, set(zf.namelist()), dist_info)
         findings += zip_findings(dist.path, zf, dist.size)
         if deep:
